@@ -1,0 +1,158 @@
+# Interface of the native order book (bodies in _book.pyx). Other native modules cimport this to
+# drive a book at C level: place_c / cancel_c / amend_c / cancel_all_c return a result code and
+# append what happened to the book's output buffers (fills, cancels, deltas), which the caller reads
+# and resets. Prices inside the book are tick indices (price_ppm // tick_ppm); records that leave
+# the book carry ppm.
+
+cimport cython
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+
+
+# A resting order. 40 bytes; the book keeps them in one pool, addressed by slot index.
+cdef struct OrderNode:
+    int64_t order_id
+    int64_t account
+    int64_t remaining
+    int32_t level        # tick index of its price
+    int32_t prev         # neighbours in the level's FIFO queue (-1 at the ends); `next` also
+    int32_t next         # chains free slots
+    uint8_t side
+    uint8_t flags        # NODE_POST_ONLY | NODE_REDUCE_ONLY | stp << NODE_STP_SHIFT
+
+
+# One price level: a FIFO queue of slots and its aggregates.
+cdef struct Level:
+    int32_t head
+    int32_t tail
+    int32_t count
+    int64_t total
+
+
+# Hierarchical bitset over tick indices (64-ary, up to 4 tiers): non-empty levels of one side.
+cdef struct LevelBits:
+    uint64_t* words[4]
+    int32_t nwords[4]
+    int32_t depth
+
+
+# Output records. Layouts equal book_types' numpy dtypes (checked at import).
+cdef struct FillRec:
+    int64_t cmd
+    int64_t taker_order_id
+    int64_t taker_account
+    int64_t maker_order_id
+    int64_t maker_account
+    int64_t price_ppm
+    int64_t size
+    int64_t maker_remaining
+    uint8_t taker_side
+    uint8_t taker_reduce_only
+    uint8_t maker_reduce_only
+
+
+cdef struct CancelRec:
+    int64_t cmd
+    int64_t order_id
+    int64_t account
+    int64_t price_ppm
+    int64_t size
+    uint8_t side
+    uint8_t reason
+
+
+cdef struct DeltaRec:
+    int64_t cmd
+    int64_t price_ppm
+    int64_t size
+    uint8_t side
+
+
+cdef struct CommandRec:
+    uint8_t op
+    uint8_t side
+    uint8_t tif
+    uint8_t stp
+    uint8_t flags
+    int64_t order_id
+    int64_t account
+    int64_t price_ppm
+    int64_t size
+
+
+cdef struct ResultRec:
+    int32_t code
+    uint8_t expire_reason
+    int64_t order_id
+    int64_t filled
+    int64_t resting
+    int64_t expired
+    int32_t n_fills
+    int32_t n_cancels
+
+
+@cython.final
+cdef class OrderBook:
+    cdef readonly int64_t tick_ppm
+    cdef readonly int64_t lot
+    cdef readonly int64_t min_size
+    cdef readonly int64_t max_size
+    cdef int32_t n_levels                 # tick indices 1 .. n_levels - 1 are valid prices
+    cdef Level* levels
+    cdef LevelBits bits[2]                # per side
+    cdef int32_t best[2]                  # best level per side, -1 when the side is empty
+
+    cdef OrderNode* nodes                 # slot pool
+    cdef int32_t nodes_cap
+    cdef int32_t nodes_used               # high-water mark of slots ever handed out
+    cdef int32_t free_head                # free slots chained through `next`
+    cdef int32_t n_live
+    cdef int32_t* table                   # open addressing, order id -> slot, -1 empty
+    cdef uint64_t table_mask
+    cdef int table_shift
+
+    # output buffers of the current call or batch
+    cdef FillRec* fills
+    cdef int64_t n_fills, fills_cap
+    cdef CancelRec* cancels
+    cdef int64_t n_cancels, cancels_cap
+    cdef DeltaRec* deltas
+    cdef int64_t n_deltas, deltas_cap
+    cdef int64_t delta_floor              # first delta of the current command (coalescing bound)
+    cdef bint want_deltas
+    cdef int64_t cur_cmd
+    # outcome of the last place / amend
+    cdef int64_t out_filled
+    cdef int64_t out_resting
+    cdef int64_t out_expired
+    cdef uint8_t out_expire_reason
+
+    cdef void reset_outputs(self) noexcept
+    cdef void begin_command(self, int64_t cmd) noexcept
+    cdef int place_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
+                     int flags, int64_t price_ppm, int64_t size) except -1
+    cdef int cancel_c(self, int64_t order_id) except -1
+    cdef int amend_c(self, int64_t order_id, int64_t size, int64_t price_ppm) except -1
+    cdef int cancel_all_c(self, int64_t account) except -1
+    cdef bint impact_c(self, int side, int64_t notional_qq, int64_t* price_ppm) except -1
+    cdef int check_integrity_c(self) except -1
+
+    cdef void _table_put(self, int32_t slot) noexcept
+    cdef void _table_remove(self, int64_t order_id) noexcept
+    cdef int _grow_table(self) except -1
+    cdef int32_t _alloc_slot(self) except -1
+    cdef bint _crosses(self, int side, int32_t level, int32_t limit) noexcept
+    cdef int _validate_size(self, int64_t size) noexcept
+    cdef int _validate_price(self, int64_t price_ppm) noexcept
+    cdef int _match(self, int64_t order_id, int64_t account, int side, int stp, int node_flags,
+                    int32_t limit, int64_t size, int64_t* remaining) except -1
+    cdef bint _fok_fillable(self, int64_t account, int side, int stp, int32_t limit,
+                            int64_t size) noexcept
+    cdef int _rest(self, int64_t order_id, int64_t account, int side, int node_flags,
+                   int32_t level, int64_t size) except -1
+    cdef void _unlink(self, int32_t slot) noexcept
+    cdef int32_t _find(self, int64_t order_id) noexcept
+    cdef int _emit_fill(self, OrderNode* maker, int64_t taker_order_id, int64_t taker_account,
+                        int taker_side, int taker_flags, int64_t price_ppm,
+                        int64_t size) except -1
+    cdef int _emit_cancel(self, OrderNode* node, int reason) except -1
+    cdef int _emit_delta(self, int side, int32_t level) except -1
