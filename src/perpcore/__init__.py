@@ -3,7 +3,7 @@
 Public API only; every name is defined in its own module.
 """
 
-from perpcore._book import DEBUG_BUILD, OrderBook, Result
+from perpcore._book import DEBUG_BUILD, BatchBuffers, OrderBook, Result
 from perpcore.book_types import (
     CANCEL_DTYPE,
     COMMAND_DTYPE,
@@ -48,6 +48,7 @@ __all__ = [
     "FLAG_REDUCE_ONLY",
     "PRICE_SCALE_PPM",
     "RESULT_DTYPE",
+    "BatchBuffers",
     "BatchResult",
     "BookDelta",
     "CancelledOrder",

@@ -5,19 +5,24 @@
 # the book carry ppm.
 
 cimport cython
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 
 
-# A resting order. 40 bytes; the book keeps them in one pool, addressed by slot index.
-cdef struct OrderNode:
-    int64_t order_id
-    int64_t account
-    int64_t remaining
-    int32_t level        # tick index of its price
-    int32_t prev         # neighbours in the level's FIFO queue (-1 at the ends); `next` also
-    int32_t next         # chains free slots
-    uint8_t side
-    uint8_t flags        # NODE_POST_ONLY | NODE_REDUCE_ONLY | stp << NODE_STP_SHIFT
+# A resting order (32 bytes) and an id-table bucket (8 bytes); their C layouts are in _book.h.
+cdef extern from "_book.h":
+    ctypedef struct OrderNode "pc_order_node":
+        int64_t order_id
+        int64_t account
+        uint32_t remaining
+        int32_t prev
+        int32_t next
+        uint32_t level         # tick index of its price
+        uint32_t side
+        uint32_t flags         # NODE_POST_ONLY | NODE_REDUCE_ONLY | stp << NODE_STP_SHIFT
+
+    ctypedef struct IdEntry "pc_id_entry":
+        uint32_t tag           # top 32 bits of the id's hash
+        int32_t slot           # -1: empty bucket
 
 
 # One price level: a FIFO queue of slots and its aggregates.
@@ -106,7 +111,7 @@ cdef class OrderBook:
     cdef int32_t nodes_used               # high-water mark of slots ever handed out
     cdef int32_t free_head                # free slots chained through `next`
     cdef int32_t n_live
-    cdef int32_t* table                   # open addressing, order id -> slot, -1 empty
+    cdef IdEntry* table                   # open addressing (linear probing), order id -> slot
     cdef uint64_t table_mask
     cdef int table_shift
 
@@ -119,6 +124,7 @@ cdef class OrderBook:
     cdef int64_t n_deltas, deltas_cap
     cdef int64_t delta_floor              # first delta of the current command (coalescing bound)
     cdef bint want_deltas
+    cdef object batch_out                 # the BatchBuffers of the running process(), else None
     cdef int64_t cur_cmd
     # outcome of the last place / amend
     cdef int64_t out_filled
@@ -126,6 +132,9 @@ cdef class OrderBook:
     cdef int64_t out_expired
     cdef uint8_t out_expire_reason
 
+    cdef void _prefetch_bucket(self, int64_t order_id) noexcept
+    cdef void _prefetch_order(self, int64_t order_id) noexcept
+    cdef void* _grow_output(self, void* ptr, int64_t* cap, size_t item, int kind) except NULL
     cdef void reset_outputs(self) noexcept
     cdef void begin_command(self, int64_t cmd) noexcept
     cdef int place_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
@@ -136,20 +145,20 @@ cdef class OrderBook:
     cdef bint impact_c(self, int side, int64_t notional_qq, int64_t* price_ppm) except -1
     cdef int check_integrity_c(self) except -1
 
-    cdef void _table_put(self, int32_t slot) noexcept
-    cdef void _table_remove(self, int64_t order_id) noexcept
+    cdef int32_t _lookup(self, int64_t order_id, uint64_t* pos) noexcept
+    cdef void _table_delete_at(self, uint64_t pos) noexcept
     cdef int _grow_table(self) except -1
     cdef int32_t _alloc_slot(self) except -1
     cdef bint _crosses(self, int side, int32_t level, int32_t limit) noexcept
     cdef int _validate_size(self, int64_t size) noexcept
-    cdef int _validate_price(self, int64_t price_ppm) noexcept
+    cdef int _validate_price(self, int64_t price_ppm, int32_t* level) noexcept
     cdef int _match(self, int64_t order_id, int64_t account, int side, int stp, int node_flags,
                     int32_t limit, int64_t size, int64_t* remaining) except -1
     cdef bint _fok_fillable(self, int64_t account, int side, int stp, int32_t limit,
                             int64_t size) noexcept
     cdef int _rest(self, int64_t order_id, int64_t account, int side, int node_flags,
-                   int32_t level, int64_t size) except -1
-    cdef void _unlink(self, int32_t slot) noexcept
+                   int32_t level, int64_t size, int64_t table_pos) except -1
+    cdef void _unlink(self, int32_t slot, int64_t table_pos) noexcept
     cdef int32_t _find(self, int64_t order_id) noexcept
     cdef int _emit_fill(self, OrderNode* maker, int64_t taker_order_id, int64_t taker_account,
                         int taker_side, int taker_flags, int64_t price_ppm,

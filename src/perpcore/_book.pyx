@@ -12,7 +12,7 @@ cimport cython
 from cpython.bool cimport PyBool_Check
 from cpython.float cimport PyFloat_Check
 from cpython.long cimport PyLong_AsLongLong, PyLong_Check
-from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint64_t
+from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy, memset
 
@@ -39,10 +39,12 @@ cdef extern from *:
     #define PERPCORE_DEBUG 0
     #endif
     static inline int pc_ctz64(uint64_t x) { return __builtin_ctzll(x); }
+    static inline void pc_prefetch(const void* p) { __builtin_prefetch(p, 1, 3); }
     static inline int pc_msb64(uint64_t x) { return 63 - __builtin_clzll(x); }
     """
     const bint PERPCORE_DEBUG
     int pc_ctz64(uint64_t x) nogil
+    void pc_prefetch(const void* p) nogil
     int pc_msb64(uint64_t x) nogil
 
 DEBUG_BUILD = bool(PERPCORE_DEBUG)
@@ -103,9 +105,13 @@ cdef enum:
     NODE_STP_MASK = 3 << 2
     NODE_FLAGS_ALL = 15
 
-# hard limits that keep every sum inside int64: 2**31 slots times 2**32 contracts < 2**63
-MAX_ORDER_SIZE_LIMIT = 1 << 32
+# hard limits: an order's open size fits the node's 32 bits, and every sum stays inside int64
+# (2**31 slots times 2**32 contracts < 2**63)
+MAX_ORDER_SIZE_LIMIT = (1 << 32) - 1
 cdef int32_t MAX_SLOTS = 0x7FFFFFF0
+cdef enum:
+    PREFETCH_FAR = 12
+    PREFETCH_NEAR = 5
 
 SNAPSHOT_MAGIC = b"PCBK"
 SNAPSHOT_VERSION = 1
@@ -502,7 +508,7 @@ cdef class OrderBook:
         if min_ < lot_ or min_ % lot_ != 0:
             raise InvalidInput(f"min_size={min_} must be a positive multiple of lot={lot_}")
         if max_ < min_ or max_ > MAX_ORDER_SIZE_LIMIT:
-            raise InvalidInput(f"max_size={max_} must lie in [min_size, 2**32]")
+            raise InvalidInput(f"max_size={max_} must lie in [min_size, 2**32 - 1]")
         self.tick_ppm = tick
         self.lot = lot_
         self.min_size = min_
@@ -523,10 +529,10 @@ cdef class OrderBook:
         self.nodes = <OrderNode*>malloc(self.nodes_cap * sizeof(OrderNode))
         self.table_shift = 11
         self.table_mask = (1 << self.table_shift) - 1
-        self.table = <int32_t*>malloc((self.table_mask + 1) * sizeof(int32_t))
+        self.table = <IdEntry*>malloc((self.table_mask + 1) * sizeof(IdEntry))
         if self.nodes == NULL or self.table == NULL:
             raise MemoryError()
-        memset(self.table, 0xFF, (self.table_mask + 1) * sizeof(int32_t))
+        memset(self.table, 0xFF, (self.table_mask + 1) * sizeof(IdEntry))
         self.free_head = -1
         self.fills = <FillRec*>_grow(NULL, &self.fills_cap, sizeof(FillRec))
         self.cancels = <CancelRec*>_grow(NULL, &self.cancels_cap, sizeof(CancelRec))
@@ -546,52 +552,59 @@ cdef class OrderBook:
     # ------------------------------------------------------------------ slots and the id table
 
     cdef int32_t _find(self, int64_t order_id) noexcept:
-        cdef uint64_t i = _mix(order_id) >> (64 - self.table_shift)
-        cdef int32_t s
+        cdef uint64_t pos
+        return self._lookup(order_id, &pos)
+
+    cdef int32_t _lookup(self, int64_t order_id, uint64_t* pos) noexcept:
+        """Slot of a live order, or -1; `pos` receives its bucket, or the empty bucket that ends
+        the probe (where the id would be inserted)."""
+        cdef uint64_t h = _mix(order_id)
+        cdef uint32_t tag = <uint32_t>(h >> 32)
+        cdef uint64_t i = h >> (64 - self.table_shift)
+        cdef IdEntry* e
         while True:
-            s = self.table[i]
-            if s == -1 or self.nodes[s].order_id == order_id:
-                return s
+            e = &self.table[i]
+            if e.slot == -1 or (e.tag == tag and self.nodes[e.slot].order_id == order_id):
+                pos[0] = i
+                return e.slot
             i = (i + 1) & self.table_mask
 
-    cdef void _table_put(self, int32_t slot) noexcept:
-        cdef uint64_t i = _mix(self.nodes[slot].order_id) >> (64 - self.table_shift)
-        while self.table[i] != -1:
-            i = (i + 1) & self.table_mask
-        self.table[i] = slot
-
-    cdef void _table_remove(self, int64_t order_id) noexcept:
+    cdef void _table_delete_at(self, uint64_t pos) noexcept:
+        """Empty bucket `pos`, shifting later members of its cluster back (no tombstones)."""
         cdef uint64_t mask = self.table_mask
-        cdef uint64_t i = _mix(order_id) >> (64 - self.table_shift)
-        cdef uint64_t j, home
-        while self.nodes[self.table[i]].order_id != order_id:
-            i = (i + 1) & mask
-        j = i
+        cdef uint64_t i = pos, j = pos, home
+        cdef int shift = 32 - self.table_shift
         while True:
             j = (j + 1) & mask
-            if self.table[j] == -1:
+            if self.table[j].slot == -1:
                 break
-            home = _mix(self.nodes[self.table[j]].order_id) >> (64 - self.table_shift)
+            home = self.table[j].tag >> shift
             # the entry at j may move back to the hole at i unless its home lies in (i, j]
             if (i <= j and (i < home <= j)) or (i > j and (home > i or home <= j)):
                 continue
             self.table[i] = self.table[j]
             i = j
-        self.table[i] = -1
+        self.table[i].slot = -1
 
     cdef int _grow_table(self) except -1:
-        cdef int32_t* old = self.table
-        cdef uint64_t old_size = self.table_mask + 1, k
-        cdef int32_t* t = <int32_t*>malloc(old_size * 2 * sizeof(int32_t))
+        cdef IdEntry* old = self.table
+        cdef uint64_t old_size = self.table_mask + 1, k, i
+        cdef IdEntry* t = <IdEntry*>malloc(old_size * 2 * sizeof(IdEntry))
         if t == NULL:
             raise MemoryError()
-        memset(t, 0xFF, old_size * 2 * sizeof(int32_t))
+        if self.table_shift >= 31:
+            free(t)
+            raise MemoryError("order id table is full")
+        memset(t, 0xFF, old_size * 2 * sizeof(IdEntry))
         self.table = t
         self.table_shift += 1
         self.table_mask = old_size * 2 - 1
         for k in range(old_size):
-            if old[k] != -1:
-                self._table_put(old[k])
+            if old[k].slot != -1:
+                i = old[k].tag >> (32 - self.table_shift)
+                while t[i].slot != -1:
+                    i = (i + 1) & self.table_mask
+                t[i] = old[k]
         free(old)
         return 0
 
@@ -616,7 +629,30 @@ cdef class OrderBook:
         self.nodes_used += 1
         return s
 
+    # ------------------------------------------------------------------ batch prefetching
+    # The batch loop knows the commands ahead: it asks for the id's hash bucket PREFETCH_FAR
+    # commands early and, once that bucket is likely cached, for the order it names and its
+    # level PREFETCH_NEAR commands early, so lookups and unlinks find their lines in cache.
+
+    cdef inline void _prefetch_bucket(self, int64_t order_id) noexcept:
+        pc_prefetch(&self.table[_mix(order_id) >> (64 - self.table_shift)])
+
+    cdef inline void _prefetch_order(self, int64_t order_id) noexcept:
+        cdef uint64_t h = _mix(order_id)
+        cdef IdEntry* e = &self.table[h >> (64 - self.table_shift)]
+        cdef OrderNode* n
+        if e.slot != -1 and e.tag == <uint32_t>(h >> 32):
+            n = &self.nodes[e.slot]
+            pc_prefetch(n)
+            pc_prefetch(&self.levels[n.level])
+
     # ------------------------------------------------------------------ output buffers
+
+    cdef void* _grow_output(self, void* ptr, int64_t* cap, size_t item, int kind) except NULL:
+        """Double an output buffer: the book's own between calls, the batch's blocks in process."""
+        if self.batch_out is None:
+            return _grow(ptr, cap, item)
+        return (<BatchBuffers>self.batch_out).grow(kind, cap, item)
 
     cdef void reset_outputs(self) noexcept:
         self.n_fills = 0
@@ -638,9 +674,11 @@ cdef class OrderBook:
                         int64_t size) except -1:
         cdef FillRec* f
         if self.n_fills == self.fills_cap:
-            self.fills = <FillRec*>_grow(self.fills, &self.fills_cap, sizeof(FillRec))
+            self.fills = <FillRec*>self._grow_output(self.fills, &self.fills_cap,
+                                                    sizeof(FillRec), KIND_FILLS)
         f = &self.fills[self.n_fills]
         self.n_fills += 1
+        memset(f, 0, sizeof(FillRec))  # padding too: output rows compare bytewise
         f.cmd = self.cur_cmd
         f.taker_order_id = taker_order_id
         f.taker_account = taker_account
@@ -657,9 +695,11 @@ cdef class OrderBook:
     cdef int _emit_cancel(self, OrderNode* node, int reason) except -1:
         cdef CancelRec* c
         if self.n_cancels == self.cancels_cap:
-            self.cancels = <CancelRec*>_grow(self.cancels, &self.cancels_cap, sizeof(CancelRec))
+            self.cancels = <CancelRec*>self._grow_output(self.cancels, &self.cancels_cap,
+                                                    sizeof(CancelRec), KIND_CANCELS)
         c = &self.cancels[self.n_cancels]
         self.n_cancels += 1
+        memset(c, 0, sizeof(CancelRec))
         c.cmd = self.cur_cmd
         c.order_id = node.order_id
         c.account = node.account
@@ -680,9 +720,11 @@ cdef class OrderBook:
                 d.size = self.levels[level].total
                 return 0
         if self.n_deltas == self.deltas_cap:
-            self.deltas = <DeltaRec*>_grow(self.deltas, &self.deltas_cap, sizeof(DeltaRec))
+            self.deltas = <DeltaRec*>self._grow_output(self.deltas, &self.deltas_cap,
+                                                    sizeof(DeltaRec), KIND_DELTAS)
         d = &self.deltas[self.n_deltas]
         self.n_deltas += 1
+        memset(d, 0, sizeof(DeltaRec))
         d.cmd = self.cur_cmd
         d.side = <uint8_t>side
         d.price_ppm = price
@@ -692,20 +734,33 @@ cdef class OrderBook:
     # ------------------------------------------------------------------ queue mechanics
 
     cdef int _rest(self, int64_t order_id, int64_t account, int side, int node_flags,
-                   int32_t level, int64_t size) except -1:
+                   int32_t level, int64_t size, int64_t table_pos) except -1:
+        """Queue a new order at the back of `level`. `table_pos` is the id's empty bucket from a
+        `_lookup` with no table change since, or -1 to probe for it."""
         cdef int32_t s
         cdef OrderNode* n
         cdef Level* L = &self.levels[level]
-        if (<uint64_t>(self.n_live + 1)) * 2 > self.table_mask + 1:
+        cdef uint64_t h = _mix(order_id)
+        cdef uint64_t pos
+        if (<uint64_t>(self.n_live + 1)) * 8 > (self.table_mask + 1) * 5:  # load factor <= 5/8
             self._grow_table()
+            table_pos = -1
         s = self._alloc_slot()
+        if table_pos < 0:
+            pos = h >> (64 - self.table_shift)
+            while self.table[pos].slot != -1:
+                pos = (pos + 1) & self.table_mask
+        else:
+            pos = <uint64_t>table_pos
+        self.table[pos].tag = <uint32_t>(h >> 32)
+        self.table[pos].slot = s
         n = &self.nodes[s]
         n.order_id = order_id
         n.account = account
-        n.remaining = size
-        n.level = level
-        n.side = <uint8_t>side
-        n.flags = <uint8_t>node_flags
+        n.remaining = <uint32_t>size
+        n.level = <uint32_t>level
+        n.side = <uint32_t>side
+        n.flags = <uint32_t>node_flags
         n.next = -1
         n.prev = L.tail
         if L.tail != -1:
@@ -722,14 +777,15 @@ cdef class OrderBook:
         L.count += 1
         L.total += size
         self.n_live += 1
-        self._table_put(s)
         self.out_resting = size
         self._emit_delta(side, level)
         return 0
 
-    cdef void _unlink(self, int32_t slot) noexcept:
-        """Remove a live order from its queue, the id table and the pool (no records emitted)."""
+    cdef void _unlink(self, int32_t slot, int64_t table_pos) noexcept:
+        """Remove a live order from its queue, the id table and the pool (no records emitted).
+        `table_pos` is its bucket if known, else -1."""
         cdef OrderNode* n = &self.nodes[slot]
+        cdef uint64_t pos
         cdef int32_t level = n.level
         cdef int side = n.side
         cdef Level* L = &self.levels[level]
@@ -743,7 +799,11 @@ cdef class OrderBook:
             L.tail = n.prev
         L.count -= 1
         L.total -= n.remaining
-        self._table_remove(n.order_id)
+        if table_pos < 0:
+            self._lookup(n.order_id, &pos)
+        else:
+            pos = <uint64_t>table_pos
+        self._table_delete_at(pos)
         n.next = self.free_head
         self.free_head = slot
         self.n_live -= 1
@@ -808,7 +868,7 @@ cdef class OrderBook:
                         taker_stopped = True
                         break
                     self._emit_cancel(m, CANCEL_SELF_TRADE)
-                    self._unlink(s)
+                    self._unlink(s, -1)
                     changed = True
                     if stp == STP_EXPIRE_BOTH:
                         taker_stopped = True
@@ -822,7 +882,7 @@ cdef class OrderBook:
                 self._emit_fill(m, order_id, account, side, node_flags, price, q)
                 changed = True
                 if m.remaining == 0:
-                    self._unlink(s)
+                    self._unlink(s, -1)
                 s = nxt
             if changed:
                 self._emit_delta(opp, level)
@@ -832,10 +892,11 @@ cdef class OrderBook:
         remaining[0] = rem
         return 1 if taker_stopped else 0
 
+    @cython.cdivision(True)  # operands are positive once the sign checks above them pass
     cdef int _validate_size(self, int64_t size) noexcept:
         if size <= 0:
             return E_SIZE_NOT_POSITIVE
-        if size % self.lot != 0:
+        if self.lot != 1 and size % self.lot != 0:
             return E_SIZE_OFF_LOT
         if size < self.min_size:
             return E_SIZE_BELOW_MIN
@@ -843,18 +904,23 @@ cdef class OrderBook:
             return E_SIZE_ABOVE_MAX
         return OK
 
-    cdef int _validate_price(self, int64_t price_ppm) noexcept:
+    @cython.cdivision(True)
+    cdef int _validate_price(self, int64_t price_ppm, int32_t* level) noexcept:
+        """Code for a limit price; on OK `level` receives its tick index."""
         if price_ppm <= 0 or price_ppm >= SCALE:
             return E_PRICE_RANGE
-        if price_ppm % self.tick_ppm != 0:
+        level[0] = <int32_t>(price_ppm / self.tick_ppm)
+        if level[0] * self.tick_ppm != price_ppm:
             return E_PRICE_TICK
         return OK
 
     cdef int place_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
                      int flags, int64_t price_ppm, int64_t size) except -1:
-        cdef int code, node_flags, stopped
-        cdef int32_t limit
-        cdef int64_t rem
+        cdef int code, node_flags, stopped = 0
+        cdef int32_t limit = 0, best_opp, live_before
+        cdef int64_t rem = size
+        cdef uint64_t pos
+        cdef bint crosses
         if side != BUY and side != SELL:
             return E_SIDE
         if tif < 0 or tif >= N_TIF:
@@ -873,29 +939,34 @@ cdef class OrderBook:
         if tif == TIF_MARKET and price_ppm == 0:
             limit = self.n_levels if side == BUY else 0
         else:
-            code = self._validate_price(price_ppm)
+            code = self._validate_price(price_ppm, &limit)
             if code != OK:
                 return code
-            limit = <int32_t>(price_ppm // self.tick_ppm)
-        if self._find(order_id) != -1:
+        if self._lookup(order_id, &pos) != -1:
             return E_DUPLICATE
         node_flags = stp << NODE_STP_SHIFT
         if flags & CMD_REDUCE_ONLY:
             node_flags |= NODE_REDUCE_ONLY
+        best_opp = self.best[1 - side]
+        crosses = best_opp != -1 and self._crosses(side, best_opp, limit)
         if tif == TIF_POST_ONLY:
             node_flags |= NODE_POST_ONLY
-            if self.best[1 - side] != -1 and self._crosses(side, self.best[1 - side], limit):
+            if crosses:
                 return E_POST_ONLY_CROSS
         elif tif == TIF_FOK:
             if not self._fok_fillable(account, side, stp, limit, size):
                 return E_FOK
-        stopped = self._match(order_id, account, side, stp, node_flags, limit, size, &rem)
+        if crosses:
+            live_before = self.n_live
+            stopped = self._match(order_id, account, side, stp, node_flags, limit, size, &rem)
+            if self.n_live != live_before:
+                pos = <uint64_t>-1  # orders left the table: the probe must run again
         if rem > 0:
             if stopped:
                 self.out_expired = rem
                 self.out_expire_reason = EXPIRE_SELF_TRADE
             elif tif == TIF_GTC or tif == TIF_POST_ONLY:
-                self._rest(order_id, account, side, node_flags, limit, rem)
+                self._rest(order_id, account, side, node_flags, limit, rem, <int64_t>pos)
             else:
                 self.out_expired = rem
                 self.out_expire_reason = EXPIRE_UNFILLED_IOC
@@ -904,7 +975,8 @@ cdef class OrderBook:
         return OK
 
     cdef int cancel_c(self, int64_t order_id) except -1:
-        cdef int32_t s = self._find(order_id)
+        cdef uint64_t pos
+        cdef int32_t s = self._lookup(order_id, &pos)
         cdef int side
         cdef int32_t level
         if s == -1:
@@ -912,41 +984,38 @@ cdef class OrderBook:
         side = self.nodes[s].side
         level = self.nodes[s].level
         self._emit_cancel(&self.nodes[s], CANCEL_USER)
-        self._unlink(s)
+        self._unlink(s, <int64_t>pos)
         self._emit_delta(side, level)
         if PERPCORE_DEBUG:
             self.check_integrity_c()
         return OK
 
     cdef int amend_c(self, int64_t order_id, int64_t size, int64_t price_ppm) except -1:
-        cdef int32_t s = self._find(order_id)
-        cdef int32_t level, new_level
+        cdef uint64_t pos
+        cdef int32_t s = self._lookup(order_id, &pos)
+        cdef int32_t level, new_level = 0
         cdef OrderNode* n
         cdef int code, side, node_flags, stopped
         cdef int64_t account, rem
         if s == -1:
             return E_UNKNOWN
         n = &self.nodes[s]
-        if size <= 0:
-            return E_SIZE_NOT_POSITIVE
-        if size % self.lot != 0:
-            return E_SIZE_OFF_LOT
-        if size > self.max_size:
-            return E_SIZE_ABOVE_MAX
+        code = self._validate_size(size)
+        if code != OK and code != E_SIZE_BELOW_MIN:  # the minimum binds only a re-queued order
+            return code
         level = n.level
         if price_ppm == 0:
             new_level = level
         else:
-            code = self._validate_price(price_ppm)
+            code = self._validate_price(price_ppm, &new_level)
             if code != OK:
                 return code
-            new_level = <int32_t>(price_ppm // self.tick_ppm)
         side = n.side
         if new_level == level and size <= n.remaining:
             # same price, not larger: shrink in place and keep queue priority
             self.levels[level].total -= n.remaining - size
             if size != n.remaining:
-                n.remaining = size
+                n.remaining = <uint32_t>size
                 self._emit_delta(side, level)
             self.out_resting = size
             if PERPCORE_DEBUG:
@@ -960,7 +1029,7 @@ cdef class OrderBook:
                 self._crosses(side, self.best[1 - side], new_level):
             return E_POST_ONLY_CROSS
         account = n.account
-        self._unlink(s)
+        self._unlink(s, <int64_t>pos)
         self._emit_delta(side, level)
         stopped = self._match(order_id, account, side, (node_flags & NODE_STP_MASK) >> NODE_STP_SHIFT,
                               node_flags, new_level, size, &rem)
@@ -969,7 +1038,7 @@ cdef class OrderBook:
                 self.out_expired = rem
                 self.out_expire_reason = EXPIRE_SELF_TRADE
             else:
-                self._rest(order_id, account, side, node_flags, new_level, rem)
+                self._rest(order_id, account, side, node_flags, new_level, rem, -1)
         if PERPCORE_DEBUG:
             self.check_integrity_c()
         return OK
@@ -989,7 +1058,7 @@ cdef class OrderBook:
                     nxt = self.nodes[s].next
                     if self.nodes[s].account == account:
                         self._emit_cancel(&self.nodes[s], CANCEL_USER)
-                        self._unlink(s)
+                        self._unlink(s, -1)
                         changed = True
                     s = nxt
                 if changed:
@@ -1068,7 +1137,7 @@ cdef class OrderBook:
                     n = &self.nodes[s]
                     if n.prev != prev or n.level != level or n.side != side:
                         raise IntegrityError(f"queue links broken at level {level}")
-                    if n.remaining <= 0 or n.remaining % self.lot != 0:
+                    if n.remaining == 0 or n.remaining % self.lot != 0:
                         raise IntegrityError(f"order {n.order_id} has remaining {n.remaining}")
                     if n.order_id <= 0 or n.account < 0 or n.flags & ~NODE_FLAGS_ALL:
                         raise IntegrityError(f"order {n.order_id} has invalid fields")
@@ -1095,7 +1164,7 @@ cdef class OrderBook:
         if live != self.n_live:
             raise IntegrityError(f"{live} orders in queues but n_live is {self.n_live}")
         for k in range(self.table_mask + 1):
-            if self.table[k] != -1:
+            if self.table[k].slot != -1:
                 table_entries += 1
         if table_entries != live:
             raise IntegrityError(f"id table holds {table_entries} entries for {live} orders")
@@ -1164,12 +1233,13 @@ cdef class OrderBook:
         self.begin_command(0)
         return _make_result(self, self.cancel_all_c(acct), 0)
 
-    def process(self, commands, *, deltas=False):
+    def process(self, commands, *, deltas=False, out=None):
         """Run a numpy array of COMMAND_DTYPE commands through the book in one C loop.
 
         Same semantics as the per-call methods, command by command. Returns a BatchResult: one
         RESULT_DTYPE row per command, and the fills, cancellations and (if ``deltas``) L2 deltas
-        of the whole batch, each row tagged with its command index.
+        of the whole batch, each row tagged with its command index. With ``out`` (BatchBuffers)
+        the arrays are views of that reusable storage instead of fresh allocations.
         """
         if not isinstance(commands, np.ndarray):
             raise InvalidType(f"commands must be a numpy array of COMMAND_DTYPE, not "
@@ -1179,21 +1249,41 @@ cdef class OrderBook:
                               f"{commands.dtype}")
         if commands.ndim != 1:
             raise InvalidInput("commands must be one-dimensional")
+        if out is not None and not isinstance(out, BatchBuffers):
+            raise InvalidType(f"out must be perpcore.BatchBuffers, not {type(out).__name__}")
         cdef object arr = np.ascontiguousarray(commands)
         cdef Py_ssize_t n = arr.shape[0], i
-        cdef object results = np.zeros(n, RESULT_DTYPE)
         cdef const uint8_t[::1] raw_in = arr.view(np.uint8) if n else None
-        cdef uint8_t[::1] raw_out = results.view(np.uint8) if n else None
+        cdef const CommandRec* cmds = <const CommandRec*>&raw_in[0] if n else NULL
         cdef const CommandRec* cmd
-        cdef ResultRec* res
+        cdef BatchBuffers buffers = BatchBuffers() if out is None else out
+        cdef ResultRec* res = <ResultRec*>buffers.reserve(KIND_RESULTS, n, sizeof(ResultRec))
         cdef int code
         cdef int64_t f0, c0
+        cdef FillRec* own_fills = self.fills
+        cdef CancelRec* own_cancels = self.cancels
+        cdef DeltaRec* own_deltas = self.deltas
+        cdef int64_t own_fills_cap = self.fills_cap, own_cancels_cap = self.cancels_cap
+        cdef int64_t own_deltas_cap = self.deltas_cap
+        # outputs go straight into the batch's blocks, sized generously up front: pages that are
+        # never written are never faulted in, so a large reservation costs nothing
+        self.fills = <FillRec*>buffers.reserve(KIND_FILLS, n + 64, sizeof(FillRec))
+        self.fills_cap = buffers.capacity(KIND_FILLS, sizeof(FillRec))
+        self.cancels = <CancelRec*>buffers.reserve(KIND_CANCELS, n + 64, sizeof(CancelRec))
+        self.cancels_cap = buffers.capacity(KIND_CANCELS, sizeof(CancelRec))
+        self.deltas = <DeltaRec*>buffers.reserve(KIND_DELTAS, 2 * n + 64 if deltas else 64,
+                                                 sizeof(DeltaRec))
+        self.deltas_cap = buffers.capacity(KIND_DELTAS, sizeof(DeltaRec))
+        self.batch_out = buffers
         self.reset_outputs()
         self.want_deltas = bool(deltas)
         try:
             for i in range(n):
-                cmd = (<const CommandRec*>&raw_in[0]) + i
-                res = (<ResultRec*>&raw_out[0]) + i
+                cmd = cmds + i
+                if i + PREFETCH_FAR < n:
+                    self._prefetch_bucket(cmd[PREFETCH_FAR].order_id)
+                if i + PREFETCH_NEAR < n:
+                    self._prefetch_order(cmd[PREFETCH_NEAR].order_id)
                 self.begin_command(i)
                 f0 = self.n_fills
                 c0 = self.n_cancels
@@ -1208,6 +1298,7 @@ cdef class OrderBook:
                     code = self.cancel_all_c(cmd.account)
                 else:
                     code = E_OP
+                memset(res, 0, sizeof(ResultRec))  # padding bytes too: rows compare bytewise
                 res.code = code
                 res.expire_reason = self.out_expire_reason
                 res.order_id = cmd.order_id
@@ -1216,16 +1307,21 @@ cdef class OrderBook:
                 res.expired = self.out_expired
                 res.n_fills = <int32_t>(self.n_fills - f0)
                 res.n_cancels = <int32_t>(self.n_cancels - c0)
+                res += 1
+            batch = BatchResult(
+                buffers.view(KIND_RESULTS, RESULT_DTYPE, n),
+                buffers.view(KIND_FILLS, FILL_DTYPE, self.n_fills),
+                buffers.view(KIND_CANCELS, CANCEL_DTYPE, self.n_cancels),
+                buffers.view(KIND_DELTAS, DELTA_DTYPE, self.n_deltas) if deltas else None,
+            )
         finally:
             self.want_deltas = True
-        out = BatchResult(
-            results,
-            _records(self.fills, self.n_fills, FILL_DTYPE),
-            _records(self.cancels, self.n_cancels, CANCEL_DTYPE),
-            _records(self.deltas, self.n_deltas, DELTA_DTYPE) if deltas else None,
-        )
-        self.reset_outputs()
-        return out
+            self.batch_out = None
+            self.fills, self.fills_cap = own_fills, own_fills_cap
+            self.cancels, self.cancels_cap = own_cancels, own_cancels_cap
+            self.deltas, self.deltas_cap = own_deltas, own_deltas_cap
+            self.reset_outputs()
+        return batch
 
     # ------------------------------------------------------------------ market data
 
@@ -1312,7 +1408,7 @@ cdef class OrderBook:
         """Bytes of C memory the book holds (pools, tables, levels, bitsets, buffers)."""
         cdef int d, side
         cdef int64_t total = (self.nodes_cap * sizeof(OrderNode) +
-                              (self.table_mask + 1) * sizeof(int32_t) +
+                              (self.table_mask + 1) * sizeof(IdEntry) +
                               self.n_levels * sizeof(Level) +
                               self.fills_cap * sizeof(FillRec) +
                               self.cancels_cap * sizeof(CancelRec) +
@@ -1388,7 +1484,7 @@ cdef class OrderBook:
         cdef int64_t n_orders, oid, account, price, remaining
         cdef int side, flags, prev_side = 0
         cdef int64_t prev_price = -1
-        cdef int32_t level
+        cdef int32_t level = 0
         cdef OrderBook book
         if size < SNAP_HEADER or raw[:4] != SNAPSHOT_MAGIC:
             raise SnapshotError("not a perpcore order book snapshot")
@@ -1419,7 +1515,7 @@ cdef class OrderBook:
             if oid <= 0 or account < 0 or flags & ~NODE_FLAGS_ALL or \
                     ((flags & NODE_STP_MASK) >> NODE_STP_SHIFT) >= N_STP:
                 raise SnapshotError(f"order {oid}: invalid id, account or flags")
-            if book._validate_price(price) != OK:
+            if book._validate_price(price, &level) != OK:
                 raise SnapshotError(f"order {oid}: invalid price {price}")
             if remaining <= 0 or remaining % book.lot != 0 or remaining > book.max_size:
                 raise SnapshotError(f"order {oid}: invalid remaining size {remaining}")
@@ -1434,8 +1530,7 @@ cdef class OrderBook:
                 prev_price = -1
             prev_side = side
             prev_price = price
-            level = <int32_t>(price // book.tick_ppm)
-            book._rest(oid, account, side, flags, level, remaining)
+            book._rest(oid, account, side, flags, level, remaining, -1)
         book.reset_outputs()
         book.begin_command(0)
         return book
@@ -1448,10 +1543,91 @@ cdef class OrderBook:
         return (OrderBook.restore, (self.snapshot(),))
 
 
-cdef object _records(void* data, int64_t n, object dtype):
-    arr = np.empty(n, dtype)
-    cdef uint8_t[::1] raw
-    if n:
-        raw = arr.view(np.uint8)
-        memcpy(&raw[0], data, n * dtype.itemsize)
-    return arr
+cdef enum:
+    KIND_RESULTS = 0
+    KIND_FILLS = 1
+    KIND_CANCELS = 2
+    KIND_DELTAS = 3
+    N_KINDS = 4
+
+
+@cython.final
+cdef class _Block:
+    """One malloc'd output block, exported to numpy through the buffer protocol; the arrays
+    viewing it keep it alive."""
+
+    cdef char* data
+    cdef Py_ssize_t nbytes
+    cdef Py_ssize_t one
+
+    def __getbuffer__(self, Py_buffer* view, int flags):
+        view.buf = self.data
+        view.obj = self
+        view.len = self.nbytes
+        view.readonly = 0
+        view.itemsize = 1
+        view.format = "B"
+        view.ndim = 1
+        view.shape = &self.nbytes
+        view.strides = &self.one
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer* view):
+        pass
+
+    def __dealloc__(self):
+        free(self.data)
+
+
+cdef _Block _new_block(Py_ssize_t nbytes):
+    cdef _Block b = _Block.__new__(_Block)
+    b.data = <char*>malloc(nbytes if nbytes > 0 else 1)
+    if b.data == NULL:
+        raise MemoryError()
+    b.nbytes = nbytes
+    b.one = 1
+    return b
+
+
+@cython.final
+cdef class BatchBuffers:
+    """Reusable output storage for ``OrderBook.process(commands, out=buffers)``.
+
+    A backtest replaying a long flow in chunks passes the same buffers to every call, so no fresh
+    memory is faulted in per chunk. The BatchResult such a call returns holds *views* of this
+    storage: they stay valid (memory-safe) forever, but their contents are overwritten when the
+    buffers are passed to ``process`` again; copy what you keep. Storage grows as needed.
+    """
+
+    cdef list blocks
+
+    def __cinit__(self):
+        self.blocks = [None] * N_KINDS
+
+    cdef void* reserve(self, int kind, Py_ssize_t count, size_t item) except NULL:
+        """Block `kind` with room for at least `count` records of `item` bytes (contents lost)."""
+        cdef _Block b = self.blocks[kind]
+        if b is None or b.nbytes < count * <Py_ssize_t>item:
+            b = _new_block(count * item)
+            self.blocks[kind] = b
+        return b.data
+
+    cdef int64_t capacity(self, int kind, size_t item) noexcept:
+        return (<_Block>self.blocks[kind]).nbytes // <Py_ssize_t>item
+
+    cdef void* grow(self, int kind, int64_t* cap, size_t item) except NULL:
+        """Double block `kind`, keeping its first `cap` records."""
+        cdef _Block old = self.blocks[kind]
+        cdef _Block b = _new_block(2 * cap[0] * item + 64 * item)
+        memcpy(b.data, old.data, cap[0] * item)
+        self.blocks[kind] = b
+        cap[0] = b.nbytes // <Py_ssize_t>item
+        return b.data
+
+    cdef object view(self, int kind, object dtype, int64_t count):
+        return np.frombuffer(self.blocks[kind], dtype=dtype, count=count)
+
+    def nbytes(self):
+        """Bytes of storage currently held."""
+        return sum([(<_Block>b).nbytes for b in self.blocks if b is not None])
