@@ -11,7 +11,7 @@ rejected command (non-zero code) leaves the book exactly as it was.
 cimport cython
 from cpython.bool cimport PyBool_Check
 from cpython.float cimport PyFloat_Check
-from cpython.long cimport PyLong_AsLongLong, PyLong_Check
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check, PyLong_CheckExact
 from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy, memset
@@ -181,26 +181,33 @@ _check_layouts()
 # Argument conversion at the Python boundary: exact ints fast, clear typed errors otherwise.
 
 cdef int64_t _slow_i64(object value, str name) except? -1:
+    cdef int overflow = 0
+    cdef long long out
     if PyBool_Check(value):
         raise InvalidType(f"{name} must be an integer, not bool")
+    if PyLong_Check(value):  # an int subclass such as Side.BUY
+        out = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if overflow == 0:
+            return out
+        raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
     if PyFloat_Check(value):
         raise InvalidType(f"{name} must be an integer, not float ({value!r}); prices and sizes are "
                           f"integers in ppm and contracts")
     try:
-        value = operator.index(value)
+        value = int(operator.index(value))  # int subclasses and numpy integers, as exact ints
     except TypeError:
         raise InvalidType(f"{name} must be an integer, not {type(value).__name__}") from None
     return _as_i64(value, name)
 
 
 cdef inline int64_t _as_i64(object value, str name) except? -1:
-    cdef int64_t out
-    if PyLong_Check(value) and not PyBool_Check(value):
-        try:
-            out = PyLong_AsLongLong(value)
-        except OverflowError:
-            raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer") from None
-        return out
+    cdef int overflow = 0
+    cdef long long out
+    if PyLong_CheckExact(value):
+        out = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if overflow == 0:
+            return out
+        raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
     return _slow_i64(value, name)
 
 
