@@ -1,0 +1,298 @@
+"""Throughput, latency and memory of the order book on the seeded synthetic flow.
+
+Owns the measurement kernels that `perpcore bench`, the pytest-benchmark suites under
+`benchmarks/` and the budget check all share, the budget file's checker, and the table they
+print. Every number is taken against the pure-Python reference book in the same run, because on a
+shared machine only ratios hold. It never changes the book's behaviour and never hides a result:
+a budget that is missed is reported as missed.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import platform
+import time
+import tomllib
+from array import array
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from perpcore._book import BatchBuffers, OrderBook
+from perpcore.book_types import COMMAND_DTYPE, Op, Side
+from perpcore.reference import ReferenceOrderBook
+from perpcore.workload import FlowSpec, call_rows, generate_flow
+
+__all__ = [
+    "BenchReport",
+    "TickReport",
+    "call_plan",
+    "run_calls",
+    "run_batch",
+    "call_latencies_ns",
+    "bytes_per_resting_order",
+    "measure",
+    "format_table",
+    "check_budgets",
+]
+
+Plan = list[tuple[Callable, tuple]]
+
+
+def call_plan(book, cmds: np.ndarray) -> Plan:
+    """The flow as one bound-method call per event on ``book``: ``[(method, args), ...]``."""
+    place, cancel, amend, cancel_all = book.place, book.cancel, book.amend, book.cancel_all
+    plan: Plan = []
+    stp = cmds["stp"].tolist()
+    flags = cmds["flags"].tolist()
+    for i, (op, oid, acct, side, price, size, tif) in enumerate(call_rows(cmds)):
+        if op == Op.PLACE:
+            if stp[i] or flags[i]:
+                plan.append((place, (oid, acct, side, price, size, tif, stp[i], bool(flags[i]))))
+            else:
+                plan.append((place, (oid, acct, side, price, size, tif)))
+        elif op == Op.CANCEL:
+            plan.append((cancel, (oid,)))
+        elif op == Op.AMEND:
+            plan.append((amend, (oid, size, price or None)))
+        else:
+            plan.append((cancel_all, (acct,)))
+    return plan
+
+
+def run_calls(plan: Plan) -> float:
+    """Replay a plan, one Python call per event; returns elapsed seconds."""
+    t0 = time.perf_counter()
+    for method, args in plan:
+        method(*args)
+    return time.perf_counter() - t0
+
+
+def run_batch(book, cmds: np.ndarray, out: BatchBuffers | None = None) -> float:
+    """Run the flow through ``book.process`` in one call; returns elapsed seconds."""
+    t0 = time.perf_counter()
+    if out is None:
+        book.process(cmds)
+    else:
+        book.process(cmds, out=out)
+    return time.perf_counter() - t0
+
+
+def call_latencies_ns(plan: Plan) -> tuple[np.ndarray, int]:
+    """Per-call latency of each event in ns (timer included), and the timer's own floor."""
+    clock = time.perf_counter_ns
+    lat = array("q", bytes(8 * len(plan)))
+    i = 0
+    for method, args in plan:
+        t0 = clock()
+        method(*args)
+        lat[i] = clock() - t0
+        i += 1
+    floor = array("q", bytes(8 * 10_000))
+    for k in range(10_000):
+        t0 = clock()
+        floor[k] = clock() - t0
+    return np.frombuffer(lat, np.int64), int(np.median(np.frombuffer(floor, np.int64)))
+
+
+def bytes_per_resting_order(n_orders: int, tick_ppm: int = 1000) -> float:
+    """C memory of a book holding ``n_orders`` resting orders, divided by that count."""
+    book = OrderBook(tick_ppm=tick_ppm)
+    cmds = np.zeros(n_orders, COMMAND_DTYPE)
+    cmds["op"] = Op.PLACE
+    cmds["order_id"] = np.arange(1, n_orders + 1)
+    cmds["account"] = np.arange(n_orders) % 997
+    cmds["side"] = np.where(np.arange(n_orders) % 2 == 0, Side.BUY, Side.SELL)
+    levels = np.arange(n_orders) % 200
+    cmds["price_ppm"] = np.where(cmds["side"] == Side.BUY, 400_000 - levels * tick_ppm,
+                                 600_000 + levels * tick_ppm)
+    cmds["size"] = 1 + np.arange(n_orders) % 20
+    book.process(cmds)
+    assert len(book) == n_orders
+    return book.memory_bytes() / n_orders
+
+
+@dataclass
+class TickReport:
+    """Every number measured for one tick size (rates in events/s, latencies in ns)."""
+
+    tick_ppm: int
+    n_events: int
+    live_orders: int
+    fills: int
+    per_call: float
+    batch: float
+    batch_reused: float
+    reference_per_call: float
+    reference_batch: float
+    p50_ns: int  # per-call latency net of the timer's own cost
+    p99_ns: int
+    p999_ns: int
+    timer_floor_ns: int  # median cost of reading the clock twice
+    bytes_per_order_flow: float
+
+    @property
+    def per_call_ratio(self) -> float:
+        return self.per_call / self.reference_per_call
+
+    @property
+    def batch_ratio(self) -> float:
+        return self.batch / self.reference_batch
+
+
+@dataclass
+class BenchReport:
+    ticks: list[TickReport]
+    bytes_per_order_100k: float
+    bytes_per_order_1m: float
+    machine: str = field(default_factory=lambda: f"{platform.machine()} {os.cpu_count()} cpu, "
+                                                  f"Python {platform.python_version()}")
+
+    def by_tick(self, tick_ppm: int) -> TickReport:
+        return next(t for t in self.ticks if t.tick_ppm == tick_ppm)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _best_rate(n: int, rounds: int, run_once: Callable[[], float]) -> float:
+    """Events/s of the fastest of ``rounds`` runs (the least disturbed by other tenants)."""
+    return n / min(run_once() for _ in range(rounds))
+
+
+def _measure_tick(spec: FlowSpec, rounds: int, progress: Callable[[str], None]) -> TickReport:
+    cmds = generate_flow(spec)
+    n = len(cmds)
+    tick = spec.tick_ppm
+    progress(f"tick {tick}: batch")
+    batch = _best_rate(n, rounds, lambda: run_batch(OrderBook(tick_ppm=tick), cmds))
+    buffers = BatchBuffers()
+    batch_reused = _best_rate(n, rounds,
+                              lambda: run_batch(OrderBook(tick_ppm=tick), cmds, buffers))
+    del buffers
+    progress(f"tick {tick}: per call")
+
+    def calls_once(book_cls) -> float:
+        book = book_cls(tick_ppm=tick)
+        plan = call_plan(book, cmds)
+        return run_calls(plan)
+
+    per_call = _best_rate(n, rounds, lambda: calls_once(OrderBook))
+    progress(f"tick {tick}: reference")
+    reference_per_call = _best_rate(n, rounds, lambda: calls_once(ReferenceOrderBook))
+    reference_batch = _best_rate(n, rounds,
+                                 lambda: run_batch(ReferenceOrderBook(tick_ppm=tick), cmds))
+    progress(f"tick {tick}: latency")
+    book = OrderBook(tick_ppm=tick)
+    lat, floor = call_latencies_ns(call_plan(book, cmds))
+    net = np.maximum(lat - floor, 0)  # the call's own latency, net of reading the clock
+    p50, p99, p999 = (int(v) for v in np.percentile(net, [50, 99, 99.9]))
+    out = OrderBook(tick_ppm=tick).process(cmds)
+    return TickReport(
+        tick_ppm=tick, n_events=n, live_orders=len(book), fills=len(out.fills),
+        per_call=per_call, batch=batch, batch_reused=batch_reused,
+        reference_per_call=reference_per_call, reference_batch=reference_batch,
+        p50_ns=p50, p99_ns=p99, p999_ns=p999, timer_floor_ns=floor,
+        bytes_per_order_flow=book.memory_bytes() / max(len(book), 1),
+    )
+
+
+def measure(n_events: int = 1_000_000, ticks: Iterable[int] = (1000, 100), rounds: int = 3,
+            progress: Callable[[str], None] = lambda msg: None) -> BenchReport:
+    """Measure everything on seeded flows of ``n_events`` for each tick size."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()  # the book allocates no Python objects per order; keep the collector out of it
+    try:
+        reports = [_measure_tick(FlowSpec(n_events=n_events, tick_ppm=t), rounds, progress)
+                   for t in ticks]
+    finally:
+        if was_enabled:
+            gc.enable()
+    return BenchReport(reports, bytes_per_resting_order(100_000), bytes_per_resting_order(1_000_000))
+
+
+def _m(rate: float) -> str:
+    return f"{rate / 1e6:6.2f}M"
+
+
+def format_table(report: BenchReport) -> str:
+    """The report as the plain-text table `perpcore bench` prints."""
+    lines = [
+        f"perpcore order book on the seeded synthetic flow ({report.machine})",
+        "",
+        "tick_ppm  events   live  fills  | per-call  ref/call  ratio | batch  batch(reuse)  "
+        "ref batch  ratio | p50 ns  p99 ns  p99.9 ns  (timer ns)",
+    ]
+    for t in report.ticks:
+        lines.append(
+            f"{t.tick_ppm:8d} {t.n_events:7d} {t.live_orders:6d} {t.fills:6d}  | "
+            f"{_m(t.per_call)}  {_m(t.reference_per_call)}  {t.per_call_ratio:5.1f}x | "
+            f"{_m(t.batch)}  {_m(t.batch_reused):>12}  {_m(t.reference_batch):>9}  "
+            f"{t.batch_ratio:5.1f}x | {t.p50_ns:6d}  {t.p99_ns:6d}  {t.p999_ns:8d}  "
+            f"({t.timer_floor_ns})")
+    if len(report.ticks) >= 2:
+        coarse, fine = report.ticks[0], report.ticks[-1]
+        lines.append("")
+        lines.append(
+            f"finer grid (tick {fine.tick_ppm} vs {coarse.tick_ppm}): per-call "
+            f"{_slowdown(coarse.per_call, fine.per_call):+.1%}, batch "
+            f"{_slowdown(coarse.batch, fine.batch):+.1%} slower")
+    lines.append(
+        f"memory: {report.bytes_per_order_100k:.1f} B/order at 100k resting orders, "
+        f"{report.bytes_per_order_1m:.1f} B/order at 1M; "
+        + ", ".join(f"{t.bytes_per_order_flow:.0f} B/order at the end of the tick-{t.tick_ppm} "
+                    f"flow ({t.live_orders} live, fixed level array included)"
+                    for t in report.ticks))
+    lines.append("rates are events/s, best of the rounds; latencies are per call, net of the timer's "
+                 "own cost (shown in brackets)")
+    return "\n".join(lines)
+
+
+def _slowdown(reference_rate: float, rate: float) -> float:
+    return reference_rate / rate - 1.0
+
+
+def check_budgets(report: BenchReport, budgets_path: str | Path) -> list[str]:
+    """Violations of the budgets file (empty when every budget holds)."""
+    budgets = tomllib.loads(Path(budgets_path).read_text())
+    failures: list[str] = []
+
+    def need(ok: bool, what: str) -> None:
+        if not ok:
+            failures.append(what)
+
+    for t in report.ticks:
+        b = budgets["per_call"]
+        need(t.per_call_ratio >= b["min_ratio_to_reference"],
+             f"tick {t.tick_ppm}: per-call {t.per_call_ratio:.2f}x reference < "
+             f"{b['min_ratio_to_reference']}x")
+        need(t.per_call >= b["min_events_per_s"],
+             f"tick {t.tick_ppm}: per-call {t.per_call:.0f} ev/s < {b['min_events_per_s']}")
+        b = budgets["batch"]
+        need(t.batch_ratio >= b["min_ratio_to_reference"],
+             f"tick {t.tick_ppm}: batch {t.batch_ratio:.2f}x reference < "
+             f"{b['min_ratio_to_reference']}x")
+        need(t.batch >= b["min_events_per_s"],
+             f"tick {t.tick_ppm}: batch {t.batch:.0f} ev/s < {b['min_events_per_s']}")
+        b = budgets["latency"]
+        need(t.p99_ns <= b["p99_ns_max"], f"tick {t.tick_ppm}: p99 {t.p99_ns} ns > "
+                                          f"{b['p99_ns_max']} ns")
+        need(t.p999_ns <= b["p999_ns_max"], f"tick {t.tick_ppm}: p99.9 {t.p999_ns} ns > "
+                                            f"{b['p999_ns_max']} ns")
+    b = budgets["memory"]
+    need(report.bytes_per_order_100k <= b["bytes_per_order_max"],
+         f"memory {report.bytes_per_order_100k:.1f} B/order > {b['bytes_per_order_max']}")
+    if len(report.ticks) >= 2:
+        b = budgets["grid"]
+        coarse, fine = report.ticks[0], report.ticks[-1]
+        for name in ("per_call", "batch"):
+            slow = _slowdown(getattr(coarse, name), getattr(fine, name))
+            need(slow <= b["fine_tick_max_slowdown"],
+                 f"{name} at tick {fine.tick_ppm} is {slow:.1%} slower than at tick "
+                 f"{coarse.tick_ppm} (> {b['fine_tick_max_slowdown']:.0%})")
+    return failures
