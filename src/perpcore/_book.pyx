@@ -102,7 +102,7 @@ cdef enum:
     NODE_POST_ONLY = 1
     NODE_REDUCE_ONLY = 2
     NODE_STP_SHIFT = 2
-    NODE_STP_MASK = 3 << 2
+    NODE_STP_MASK = 12  # 3 << NODE_STP_SHIFT, as a literal: debug builds overflow-check enums
     NODE_FLAGS_ALL = 15
 
 # hard limits: an order's open size fits the node's 32 bits, and every sum stays inside int64

@@ -1,0 +1,18 @@
+"""The build under test is the one the test command meant to test, and it ships what it promises."""
+
+import os
+from pathlib import Path
+
+import perpcore
+
+
+def test_the_suite_runs_on_the_build_it_was_asked_to():
+    expect_debug = os.environ.get("PERPCORE_EXPECT_DEBUG") == "1"
+    assert perpcore.DEBUG_BUILD is expect_debug
+
+
+def test_the_installed_package_carries_stubs_and_the_typed_marker():
+    root = Path(perpcore.__file__).parent
+    assert (root / "py.typed").exists()
+    assert (root / "_book.pyi").exists()
+    assert (root / "_book.pxd").exists()

@@ -1,0 +1,72 @@
+"""`perpcore demo` and `perpcore bench` as a user runs them."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from perpcore import DEBUG_BUILD
+from perpcore.bench import BenchReport, TickReport, check_budgets, format_table, measure
+from perpcore.cli import main
+
+
+# the debug build checks the whole book after every operation: keep its flows short
+DEMO_EVENTS = "2000" if DEBUG_BUILD else "20000"
+
+
+def test_demo_prints_rate_fills_top_of_book_depth_and_a_reproducible_hash(capsys):
+    assert main(["demo", "--events", DEMO_EVENTS]) == 0
+    first = capsys.readouterr().out
+    assert re.search(r"[\d.]+M events/s", first)
+    assert re.search(r"fills [\d,]+, volume [\d,]+ contracts", first)
+    assert re.search(r"best bid 0\.\d{4}, best ask 0\.\d{4}", first)
+    assert "bid orders" in first and "ask orders" in first
+    digest = re.search(r"state hash ([0-9a-f]{64})", first).group(1)
+    assert main(["demo", "--events", DEMO_EVENTS]) == 0
+    assert re.search(r"state hash ([0-9a-f]{64})", capsys.readouterr().out).group(1) == digest
+
+
+def test_console_entry_point_answers_help():
+    out = subprocess.run([sys.executable, "-m", "perpcore.cli", "--help"], capture_output=True,
+                         text=True, check=True).stdout
+    assert "demo" in out and "bench" in out
+
+
+def _tick(tick_ppm, per_call, ref_call, batch, ref_batch, p99=800):
+    return TickReport(tick_ppm=tick_ppm, n_events=1000, live_orders=10, fills=5,
+                      per_call=per_call, batch=batch, batch_reused=batch,
+                      reference_per_call=ref_call, reference_batch=ref_batch,
+                      p50_ns=300, p99_ns=p99, p999_ns=2 * p99, timer_floor_ns=50,
+                      bytes_per_order_flow=50.0)
+
+
+def test_budget_check_passes_a_report_within_budget_and_names_each_miss(tmp_path):
+    budgets = tmp_path / "budgets.toml"
+    budgets.write_text(
+        "[per_call]\nmin_ratio_to_reference = 4.0\nmin_events_per_s = 1000\n"
+        "[batch]\nmin_ratio_to_reference = 20.0\nmin_events_per_s = 1000\n"
+        "[latency]\np99_ns_max = 1000\np999_ns_max = 5000\n"
+        "[memory]\nbytes_per_order_max = 64\n"
+        "[grid]\nfine_tick_max_slowdown = 0.10\n")
+    good = BenchReport([_tick(1000, 4e6, 1e6, 2e7, 1e6), _tick(100, 3.9e6, 0.9e6, 1.9e7, 0.9e6)],
+                       bytes_per_order_100k=60.0, bytes_per_order_1m=50.0)
+    assert check_budgets(good, budgets) == []
+    assert "per-call" in format_table(good)
+    bad = BenchReport([_tick(1000, 4e6, 1e6, 2e7, 1e6), _tick(100, 2e6, 1e6, 1e7, 1e6, p99=3000)],
+                      bytes_per_order_100k=70.0, bytes_per_order_1m=50.0)
+    misses = check_budgets(bad, budgets)
+    assert any("per-call 2.00x" in m for m in misses)
+    assert any("batch 10.00x" in m for m in misses)
+    assert any("p99 3000" in m for m in misses)
+    assert any("memory 70.0" in m for m in misses)
+    assert any("slower than at tick 1000" in m for m in misses)
+
+
+@pytest.mark.slow
+def test_measure_runs_every_kernel_on_a_small_flow():
+    report = measure(n_events=20_000, ticks=(1000,), rounds=1)
+    t = report.by_tick(1000)
+    assert t.per_call > 0 and t.batch > 0 and t.reference_per_call > 0
+    assert 0 < t.p50_ns <= t.p99_ns <= t.p999_ns
+    assert t.fills > 0 and t.live_orders > 0

@@ -1,0 +1,354 @@
+"""The hand-written stub src/perpcore/_book.pyi must describe the compiled module exactly.
+
+Checked: the stub's public names equal the runtime module's own public names and the public
+attributes of OrderBook and Result; each member is the same kind (property, method, staticmethod);
+methods take the same parameters with the same defaults; every annotation resolves; and the values
+the native book really returns conform to the stub's return annotations.
+"""
+
+import __future__
+import ast
+import collections.abc
+import functools
+import inspect
+import pickle
+import sys
+import types
+import typing
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import perpcore
+from perpcore import _book, book_types, codes, errors
+
+STUB_PATH = Path(_book.__file__).with_name("_book.pyi")
+STUB_MODULE = "perpcore._book_stub_under_test"
+CLASSES = ("OrderBook", "Result", "BatchBuffers")
+# protocol methods that, when the runtime class defines them, the stub must declare
+PROTOCOL_DUNDERS = {"__len__", "__contains__", "__iter__", "__getitem__", "__reduce__", "__eq__",
+                    "__hash__", "__bool__", "__enter__", "__exit__", "__call__"}
+
+
+# ------------------------------------------------------------------------------ the stub's view
+
+def _stub_tree():
+    return ast.parse(STUB_PATH.read_text(), filename=str(STUB_PATH))
+
+
+def _stub_module_names(tree):
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return {n for n in names if not n.startswith("_")}
+
+
+def _decorators(fn):
+    return {d.id if isinstance(d, ast.Name) else ast.unparse(d) for d in fn.decorator_list}
+
+
+def _stub_members(tree, class_name):
+    """{name: (kind, FunctionDef or None)} of a stub class; kind: property/staticmethod/method."""
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
+    members = {}
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef):
+            decorators = _decorators(node)
+            if "property" in decorators:
+                kind = "property"
+            elif "staticmethod" in decorators:
+                kind = "staticmethod"
+            else:
+                kind = "method"
+            members[node.name] = (kind, node)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            members[node.target.id] = ("property", None)
+    return members
+
+
+def _stub_params(fn):
+    """[(name, kind, default)] of a stub function; default is inspect.Parameter.empty if none."""
+    a = fn.args
+    out = []
+    positional = a.posonlyargs + a.args
+    defaults = [inspect.Parameter.empty] * (len(positional) - len(a.defaults)) + [
+        ast.literal_eval(d) for d in a.defaults]
+    for arg, default in zip(positional, defaults):
+        kind = "positional_only" if arg in a.posonlyargs else "positional_or_keyword"
+        out.append((arg.arg, kind, default))
+    for arg, default in zip(a.kwonlyargs, a.kw_defaults):
+        out.append((arg.arg, "keyword_only",
+                    inspect.Parameter.empty if default is None else ast.literal_eval(default)))
+    return out
+
+
+@functools.cache
+def _load_stub():
+    """Execute the stub as a module so that its annotations can be resolved.
+
+    Annotations in a stub are never evaluated eagerly (a method may name its own class), so the
+    stub is compiled with postponed evaluation and resolved afterwards by get_type_hints.
+    """
+    module = types.ModuleType(STUB_MODULE)
+    sys.modules[STUB_MODULE] = module  # get_type_hints resolves TypedDict fields through it
+    code = compile(STUB_PATH.read_text(), str(STUB_PATH), "exec",
+                   flags=__future__.annotations.compiler_flag, dont_inherit=True)
+    exec(code, module.__dict__)
+    return module
+
+
+# ---------------------------------------------------------------------------- the runtime view
+
+def _runtime_module_names():
+    """Public names the module defines itself (not modules, not names re-exported from the
+    vocabulary modules it imports)."""
+    own = set()
+    for name in dir(_book):
+        if name.startswith("_"):
+            continue
+        value = getattr(_book, name)
+        if isinstance(value, types.ModuleType):
+            continue
+        if any(getattr(m, name, object()) is value for m in (book_types, codes, errors)):
+            continue
+        own.add(name)
+    return own
+
+
+def _runtime_kind(cls, name):
+    raw = inspect.getattr_static(cls, name)
+    if isinstance(raw, staticmethod):
+        return "staticmethod"
+    if isinstance(raw, (property, types.GetSetDescriptorType, types.MemberDescriptorType)):
+        return "property"
+    assert callable(raw), f"{cls.__name__}.{name} is neither a property nor callable"
+    return "method"
+
+
+def _runtime_params(cls, name):
+    raw = inspect.getattr_static(cls, name)
+    fn = raw.__func__ if isinstance(raw, staticmethod) else raw
+    return [(p.name, p.kind.name.lower(), p.default)
+            for p in inspect.signature(fn).parameters.values()]
+
+
+def _user_defined_dunders(cls):
+    out = set()
+    for name, value in vars(cls).items():
+        if name in PROTOCOL_DUNDERS and getattr(value, "__name__", name) == name:
+            out.add(name)  # Cython's auto-generated __reduce_cython__ is not the class's own
+    return out
+
+
+# ------------------------------------------------------------------------------------ tests
+
+def test_the_stub_declares_exactly_the_modules_own_public_names():
+    assert _stub_module_names(_stub_tree()) == _runtime_module_names()
+    assert {"OrderBook", "Result", "DEBUG_BUILD"} <= _runtime_module_names()
+
+
+@pytest.mark.parametrize("class_name", CLASSES)
+def test_the_stub_declares_exactly_the_public_attributes_of_the_class(class_name):
+    cls = getattr(_book, class_name)
+    stub = {n for n in _stub_members(_stub_tree(), class_name) if not n.startswith("_")}
+    runtime = {n for n in dir(cls) if not n.startswith("_")}
+
+    assert stub == runtime
+
+
+@pytest.mark.parametrize("class_name", CLASSES)
+def test_the_stub_declares_the_protocol_methods_the_class_defines(class_name):
+    cls = getattr(_book, class_name)
+    stub_dunders = {n for n in _stub_members(_stub_tree(), class_name)
+                    if n.startswith("__") and n != "__init__"}
+
+    assert stub_dunders == _user_defined_dunders(cls)
+
+
+@pytest.mark.parametrize("class_name", CLASSES)
+def test_every_member_has_the_same_kind_in_stub_and_module(class_name):
+    cls = getattr(_book, class_name)
+    for name, (kind, _) in _stub_members(_stub_tree(), class_name).items():
+        if name == "__init__":
+            continue
+        assert kind == _runtime_kind(cls, name), f"{class_name}.{name}"
+
+
+@pytest.mark.parametrize("class_name", CLASSES)
+def test_methods_take_the_same_parameters_with_the_same_defaults(class_name):
+    cls = getattr(_book, class_name)
+    checked = 0
+    for name, (kind, fn) in _stub_members(_stub_tree(), class_name).items():
+        if kind == "property" or name.startswith("__"):
+            continue  # slot wrappers (__len__, ...) carry no parameter names at run time
+        assert _stub_params(fn) == _runtime_params(cls, name), f"{class_name}.{name}"
+        checked += 1
+    assert checked > 0 or class_name == "Result"
+
+
+def test_batch_buffers_conform_to_the_stub():
+    stub = _load_stub()
+    buffers = _book.BatchBuffers()
+    empty = buffers.nbytes()
+    _sample_book().process(np.zeros(3, perpcore.COMMAND_DTYPE), out=buffers)
+
+    for value in (empty, buffers.nbytes()):
+        assert _conforms(value, _return_hint(stub.BatchBuffers, "nbytes"))
+    assert buffers.nbytes() > empty
+
+
+def test_the_constructor_parameters_and_defaults_match_the_stub():
+    members = _stub_members(_stub_tree(), "OrderBook")
+    params = _stub_params(members["__init__"][1])[1:]  # without self
+    defaults = {name: default for name, _, default in params}
+
+    book = _book.OrderBook()
+    assert {n: getattr(book, n) for n in defaults} == defaults
+    # each parameter is accepted by keyword and by position, in the stub's order
+    keyword = _book.OrderBook(**defaults)
+    positional = _book.OrderBook(*defaults.values())
+    assert keyword.snapshot() == positional.snapshot() == book.snapshot()
+
+
+def test_every_annotation_in_the_stub_resolves():
+    stub = _load_stub()
+    hints = typing.get_type_hints(stub)
+    assert set(hints) >= {"DEBUG_BUILD", "MAX_ORDER_SIZE_LIMIT", "SNAPSHOT_MAGIC",
+                          "SNAPSHOT_VERSION"}
+    for class_name in CLASSES:
+        for name, value in vars(getattr(stub, class_name)).items():
+            fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+            if inspect.isfunction(fn):
+                assert "return" in typing.get_type_hints(fn), f"{class_name}.{name} return type"
+
+
+# ----------------------------------------------------------- runtime values vs annotations
+
+def _conforms(value, hint):
+    if hint is typing.Any:
+        return True
+    if hint is None or hint is type(None):
+        return value is None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin is typing.Final:
+        return _conforms(value, args[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, a) for a in args)
+    if origin is tuple:
+        if not isinstance(value, tuple):
+            return False
+        if len(args) == 2 and args[1] is Ellipsis:
+            return all(_conforms(v, args[0]) for v in value)
+        return len(value) == len(args) and all(_conforms(v, a) for v, a in zip(value, args))
+    if origin is collections.abc.Callable:
+        return callable(value)
+    if origin is np.ndarray:
+        scalar = typing.get_args(args[1])[0]
+        return isinstance(value, np.ndarray) and issubclass(value.dtype.type, scalar)
+    if typing.is_typeddict(hint):
+        fields = typing.get_type_hints(hint)
+        return (isinstance(value, dict) and set(value) == set(fields)
+                and all(_conforms(value[k], t) for k, t in fields.items()))
+    assert isinstance(hint, type), f"unhandled annotation {hint!r}"
+    if hint.__module__ == STUB_MODULE:
+        hint = getattr(_book, hint.__name__)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _sample_book():
+    book = _book.OrderBook()
+    book.place(1, 1, perpcore.Side.SELL, 500_000, 2)
+    book.place(2, 2, perpcore.Side.SELL, 500_000, 3, reduce_only=True)
+    book.place(3, 2, perpcore.Side.BUY, 400_000, 3)
+    return book
+
+
+def _returned_values():
+    """(member name, value) for every public OrderBook member, from real calls."""
+    book = _sample_book()
+    cmds = np.zeros(1, perpcore.COMMAND_DTYPE)
+    cmds[0] = (perpcore.Op.CANCEL, 0, 0, 0, 0, 3, 0, 0, 0)
+    yield "tick_ppm", book.tick_ppm
+    yield "lot", book.lot
+    yield "min_size", book.min_size
+    yield "max_size", book.max_size
+    yield "place", book.place(10, 3, perpcore.Side.BUY, 500_000, 4)
+    yield "amend", book.amend(2, 1)
+    yield "cancel", book.cancel(99)
+    yield "cancel_all", book.cancel_all(1)
+    yield "process", book.process(cmds)
+    yield "process", book.process(cmds, deltas=True)
+    yield "process", book.process(cmds, deltas=True, out=_book.BatchBuffers())
+    yield "best_bid", book.best_bid()
+    yield "best_ask", book.best_ask()
+    yield "best_bid", _book.OrderBook().best_bid()
+    yield "depth", book.depth()
+    yield "impact_price", book.impact_price(perpcore.Side.SELL, 1)
+    assert book.order(2) is not None, "sample a live order too"
+    yield "order", book.order(2)
+    yield "order", book.order(99)
+    yield "__len__", len(book)
+    yield "__contains__", 2 in book
+    yield "memory_bytes", book.memory_bytes()
+    yield "check_integrity", book.check_integrity()
+    yield "snapshot", book.snapshot()
+    yield "restore", _book.OrderBook.restore(book.snapshot())
+    yield "state_hash", book.state_hash()
+    yield "__reduce__", book.__reduce__()
+
+
+def _return_hint(stub_cls, name):
+    value = vars(stub_cls)[name]
+    fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+    return typing.get_type_hints(fn)["return"]
+
+
+def test_what_the_order_book_returns_conforms_to_the_stub():
+    stub = _load_stub()
+    seen = set()
+    for name, value in _returned_values():
+        seen.add(name)
+        hint = _return_hint(stub.OrderBook, name)
+        assert _conforms(value, hint), f"OrderBook.{name} returned {value!r}, stub says {hint}"
+    stub_public = {n for n in _stub_members(_stub_tree(), "OrderBook") if n != "__init__"}
+    assert seen == stub_public, "every OrderBook member must be sampled"
+
+
+def test_what_a_result_reports_conforms_to_the_stub():
+    stub = _load_stub()
+    book = _sample_book()
+    book.place(4, 2, perpcore.Side.BUY, 390_000, 1)
+    results = [
+        book.place(10, 2, perpcore.Side.BUY, 500_000, 7, tif=perpcore.TimeInForce.IOC),
+        book.place(11, 2, perpcore.Side.BUY, 0, 1),
+        book.cancel(4),
+    ]
+    assert results[0].fills and results[0].cancelled and results[0].deltas
+    for result in results:
+        for name in {n for n in _stub_members(_stub_tree(), "Result") if not n.startswith("_")}:
+            value = getattr(result, name)
+            hint = _return_hint(stub.Result, name)
+            assert _conforms(value, hint), f"Result.{name} is {value!r}, stub says {hint}"
+
+
+def test_module_constants_conform_to_the_stub():
+    hints = typing.get_type_hints(_load_stub())
+    for name, hint in hints.items():
+        if not name.startswith("_"):
+            assert _conforms(getattr(_book, name), hint), name
+
+
+def test_a_pickled_book_uses_the_reduce_the_stub_describes():
+    book = _sample_book()
+    restore, (snap,) = book.__reduce__()
+
+    assert restore(snap).snapshot() == book.snapshot()
+    assert pickle.loads(pickle.dumps(book)).snapshot() == book.snapshot()
