@@ -336,6 +336,7 @@ cdef int32_t _bits_prev(LevelBits* b, int32_t i) noexcept:
 # ---------------------------------------------------------------------------------------------
 # Order id hash: splitmix64 finaliser, linear probing, backward-shift deletion (no tombstones).
 
+@cython.overflowcheck(False)  # arithmetic modulo 2**64 is the point of a hash
 cdef inline uint64_t _mix(int64_t key) noexcept:
     cdef uint64_t z = <uint64_t>key
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
