@@ -267,18 +267,14 @@ def check_budgets(report: BenchReport, budgets_path: str | Path) -> list[str]:
             failures.append(what)
 
     for t in report.ticks:
-        b = budgets["per_call"]
-        need(t.per_call_ratio >= b["min_ratio_to_reference"],
-             f"tick {t.tick_ppm}: per-call {t.per_call_ratio:.2f}x reference < "
-             f"{b['min_ratio_to_reference']}x")
-        need(t.per_call >= b["min_events_per_s"],
-             f"tick {t.tick_ppm}: per-call {t.per_call:.0f} ev/s < {b['min_events_per_s']}")
-        b = budgets["batch"]
-        need(t.batch_ratio >= b["min_ratio_to_reference"],
-             f"tick {t.tick_ppm}: batch {t.batch_ratio:.2f}x reference < "
-             f"{b['min_ratio_to_reference']}x")
-        need(t.batch >= b["min_events_per_s"],
-             f"tick {t.tick_ppm}: batch {t.batch:.0f} ev/s < {b['min_events_per_s']}")
+        for key, label, rate, ratio in (("per_call", "per-call", t.per_call, t.per_call_ratio),
+                                        ("batch", "batch", t.batch, t.batch_ratio)):
+            b = budgets[key]
+            need(ratio >= b["min_ratio_to_reference"],
+                 f"tick {t.tick_ppm}: {label} {ratio:.2f}x reference < "
+                 f"{b['min_ratio_to_reference']}x")
+            need(rate >= b["min_events_per_s"],
+                 f"tick {t.tick_ppm}: {label} {rate:.0f} ev/s < {b['min_events_per_s']}")
         b = budgets["latency"]
         need(t.p99_ns <= b["p99_ns_max"], f"tick {t.tick_ppm}: p99 {t.p99_ns} ns > "
                                           f"{b['p99_ns_max']} ns")
