@@ -131,6 +131,7 @@ cdef class OrderBook:
     cdef int64_t out_resting
     cdef int64_t out_expired
     cdef uint8_t out_expire_reason
+    cdef int64_t debug_ops                # operations since construction (debug-build check schedule)
 
     cdef void _prefetch_bucket(self, int64_t order_id) noexcept
     cdef void _prefetch_order(self, int64_t order_id) noexcept
@@ -144,6 +145,7 @@ cdef class OrderBook:
     cdef int cancel_all_c(self, int64_t account) except -1
     cdef bint impact_c(self, int side, int64_t notional_qq, int64_t* price_ppm) except -1
     cdef int check_integrity_c(self) except -1
+    cdef int _debug_check_after_op(self) except -1
 
     cdef int32_t _lookup(self, int64_t order_id, uint64_t* pos) noexcept
     cdef void _table_delete_at(self, uint64_t pos) noexcept

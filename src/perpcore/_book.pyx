@@ -109,6 +109,9 @@ cdef enum:
 # (2**31 slots times 2**32 contracts < 2**63)
 MAX_ORDER_SIZE_LIMIT = (1 << 32) - 1
 cdef int32_t MAX_SLOTS = 0x7FFFFFF0
+# debug builds: the work the full integrity check may cost per operation, amortised (see
+# OrderBook._debug_check_after_op); in levels + table buckets + slots
+cdef int64_t DEBUG_CHECK_BUDGET = 8192
 cdef enum:
     PREFETCH_FAR = 12
     PREFETCH_NEAR = 5
@@ -254,6 +257,7 @@ cdef void _bits_free(LevelBits* b) noexcept:
         b.words[d] = NULL
 
 
+@cython.overflowcheck(False)  # bit masks, not arithmetic: shifts that drop bits are the point
 cdef inline void _bits_set(LevelBits* b, int32_t i) noexcept:
     cdef int d
     cdef uint64_t old
@@ -265,6 +269,7 @@ cdef inline void _bits_set(LevelBits* b, int32_t i) noexcept:
         i >>= 6
 
 
+@cython.overflowcheck(False)  # bit masks, not arithmetic: shifts that drop bits are the point
 cdef inline void _bits_clear(LevelBits* b, int32_t i) noexcept:
     cdef int d
     cdef uint64_t w
@@ -280,6 +285,7 @@ cdef inline bint _bits_test(LevelBits* b, int32_t i) noexcept:
     return (b.words[0][i >> 6] >> (i & 63)) & 1
 
 
+@cython.overflowcheck(False)  # bit masks, not arithmetic: shifts that drop bits are the point
 cdef int32_t _bits_next(LevelBits* b, int32_t i) noexcept:
     """Smallest set index >= i, or -1."""
     cdef int d = 0
@@ -305,6 +311,7 @@ cdef int32_t _bits_next(LevelBits* b, int32_t i) noexcept:
     return i
 
 
+@cython.overflowcheck(False)  # bit masks, not arithmetic: shifts that drop bits are the point
 cdef int32_t _bits_prev(LevelBits* b, int32_t i) noexcept:
     """Largest set index <= i, or -1."""
     cdef int d = 0
@@ -351,6 +358,7 @@ cdef inline void _put_i64(uint8_t* p, int64_t v) noexcept:
         p[k] = <uint8_t>(u >> (8 * k))
 
 
+@cython.overflowcheck(False)  # bit masks, not arithmetic: shifts that drop bits are the point
 cdef inline int64_t _get_i64(const uint8_t* p) noexcept:
     cdef uint64_t u = 0
     cdef int k
@@ -979,7 +987,7 @@ cdef class OrderBook:
                 self.out_expired = rem
                 self.out_expire_reason = EXPIRE_UNFILLED_IOC
         if PERPCORE_DEBUG:
-            self.check_integrity_c()
+            self._debug_check_after_op()
         return OK
 
     cdef int cancel_c(self, int64_t order_id) except -1:
@@ -995,7 +1003,7 @@ cdef class OrderBook:
         self._unlink(s, <int64_t>pos)
         self._emit_delta(side, level)
         if PERPCORE_DEBUG:
-            self.check_integrity_c()
+            self._debug_check_after_op()
         return OK
 
     cdef int amend_c(self, int64_t order_id, int64_t size, int64_t price_ppm) except -1:
@@ -1027,7 +1035,7 @@ cdef class OrderBook:
                 self._emit_delta(side, level)
             self.out_resting = size
             if PERPCORE_DEBUG:
-                self.check_integrity_c()
+                self._debug_check_after_op()
             return OK
         # a new price or a larger size: the order loses its place and is submitted again
         if size < self.min_size:
@@ -1048,7 +1056,7 @@ cdef class OrderBook:
             else:
                 self._rest(order_id, account, side, node_flags, new_level, rem, -1)
         if PERPCORE_DEBUG:
-            self.check_integrity_c()
+            self._debug_check_after_op()
         return OK
 
     cdef int cancel_all_c(self, int64_t account) except -1:
@@ -1076,7 +1084,7 @@ cdef class OrderBook:
                 else:
                     level = _bits_next(&self.bits[SELL], level + 1)
         if PERPCORE_DEBUG:
-            self.check_integrity_c()
+            self._debug_check_after_op()
         return OK
 
     cdef bint impact_c(self, int side, int64_t notional_qq, int64_t* price_ppm) except -1:
@@ -1115,6 +1123,21 @@ cdef class OrderBook:
         return False
 
     # ------------------------------------------------------------------ integrity
+
+    cdef int _debug_check_after_op(self) except -1:
+        """Debug builds: keep the full integrity check's cost near DEBUG_CHECK_BUDGET per operation.
+
+        The full check walks every level, table bucket and slot, so on a large book (a fine tick
+        grid, 100k resting orders) checking after every operation would make the suite quadratic.
+        Books within the budget are checked after every operation; larger ones after operation
+        1, 1 + k, 1 + 2k, ... with k = cost // budget + 1, which bounds the amortised cost.
+        """
+        cdef int64_t cost = self.n_levels + <int64_t>self.table_mask + 1 + self.nodes_used
+        cdef int64_t period = cost // DEBUG_CHECK_BUDGET + 1
+        if self.debug_ops % period == 0:
+            self.check_integrity_c()
+        self.debug_ops += 1
+        return 0
 
     cdef int check_integrity_c(self) except -1:
         cdef int side

@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 
 from perpcore import (
     COMMAND_DTYPE,
-    DEBUG_BUILD,
     BatchBuffers,
     ExpireReason,
     FLAG_REDUCE_ONLY,
@@ -45,15 +44,6 @@ CONFIGS = [
     dict(tick_ppm=250_000, lot=1, min_size=1, max_size=100),  # three valid prices only
     dict(tick_ppm=1, lot=2, min_size=4, max_size=MAX_ORDER_SIZE_LIMIT - 1),
 ]
-if DEBUG_BUILD:
-    # the debug build checks its integrity (a walk over every tick) after each call: a million
-    # ticks make that too slow, and fewer examples keep the debug run short
-    CONFIGS = [c for c in CONFIGS if c["tick_ppm"] >= 100]
-
-
-def examples(n):
-    return max(n // 4, 10) if DEBUG_BUILD else n
-
 
 ACCOUNTS = 4  # few accounts, so self-trade prevention triggers often
 NOTIONALS = (0, 1, 7 * 333_333, 10**9, 10**11, 2**62)
@@ -413,7 +403,7 @@ def cut_points(n, fractions):
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(config=st.sampled_from(CONFIGS), abstract=commands,
        fractions=st.lists(st.floats(0, 1), max_size=2))
 def test_random_sequences_per_call_and_batch(config, abstract, fractions):
@@ -451,7 +441,7 @@ def test_random_sequences_per_call_and_batch(config, abstract, fractions):
     ref_b.check_integrity()
 
 
-@settings(max_examples=examples(40), deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(config=st.sampled_from(CONFIGS), abstract=commands)
 def test_batch_without_deltas_matches(config, abstract):
     """deltas=False changes nothing but the missing deltas, on both books."""
@@ -592,7 +582,7 @@ def test_process_rejects_bad_arrays_alike(bad):
        min_size=st.sampled_from([1, 2, 4, 10, 0, 3, None]),
        max_size=st.sampled_from([1, 10, 100, MAX_ORDER_SIZE_LIMIT, MAX_ORDER_SIZE_LIMIT + 1,
                                   2**32, 10**9, "9"]))
-@settings(max_examples=examples(150), deadline=None)
+@settings(max_examples=150, deadline=None)
 def test_constructor_validation_alike(tick, lot, min_size, max_size):
     outcomes = []
     for cls in (OrderBook, ReferenceOrderBook):
@@ -633,7 +623,7 @@ def test_bad_query_arguments_alike(query):
 
 @pytest.mark.parametrize("tick", [1000, 100])
 def test_workload_replay_identical(tick):
-    spec = FlowSpec(n_events=2_000 if DEBUG_BUILD else 20_000, tick_ppm=tick,
+    spec = FlowSpec(n_events=20_000, tick_ppm=tick,
                     target_live=600, n_accounts=40, seed=11)
     cmds = generate_flow(spec)
     native, ref = OrderBook(tick_ppm=tick), ReferenceOrderBook(tick_ppm=tick)

@@ -6,13 +6,11 @@ import sys
 
 import pytest
 
-from perpcore import DEBUG_BUILD
 from perpcore.bench import BenchReport, TickReport, check_budgets, format_table, measure
 from perpcore.cli import main
 
 
-# the debug build checks the whole book after every operation: keep its flows short
-DEMO_EVENTS = "2000" if DEBUG_BUILD else "20000"
+DEMO_EVENTS = "20000"
 
 
 def test_demo_prints_rate_fills_top_of_book_depth_and_a_reproducible_hash(capsys):

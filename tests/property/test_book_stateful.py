@@ -22,7 +22,6 @@ from hypothesis.stateful import (
 
 from perpcore import (
     COMMAND_DTYPE,
-    DEBUG_BUILD,
     FLAG_REDUCE_ONLY,
     PRICE_SCALE_PPM,
     InvalidInput,
@@ -43,10 +42,6 @@ CONFIGS = [
 ]
 NOTIONALS = (0, 1, 3_000_000, 10**8, 10**10)
 
-
-def examples(n):
-    """Fewer examples on the debug build (it checks its integrity after every call)."""
-    return max(n // 4, 10) if DEBUG_BUILD else n
 
 
 def typed(value):
@@ -251,6 +246,6 @@ class BookPair(RuleBasedStateMachine):
             assert (oid in n) == (oid in r)
 
 
-BookPair.TestCase.settings = settings(max_examples=examples(60), stateful_step_count=35,
+BookPair.TestCase.settings = settings(max_examples=60, stateful_step_count=35,
                                       deadline=None)
 TestBookPair = BookPair.TestCase

@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perpcore import (
-    DEBUG_BUILD,
     PRICE_SCALE_PPM,
     InvalidType,
     OrderBook,
@@ -35,10 +34,6 @@ CONFIGS = [
     dict(tick_ppm=50_000, lot=1, min_size=1, max_size=30),
 ]
 
-
-def examples(n):
-    """Fewer examples on the debug build (it checks its integrity after every call)."""
-    return max(n // 4, 10) if DEBUG_BUILD else n
 
 
 HEADER = struct.Struct("<4sHH5q")  # magic, version, zero, tick, lot, min, max, order count
@@ -110,7 +105,7 @@ def build(config, cmds):
 # Round trips
 
 
-@settings(max_examples=examples(60), deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(config=st.sampled_from(CONFIGS), before=commands, after=commands)
 def test_round_trip_preserves_bytes_hash_and_behaviour(config, before, after):
     native, ref = build(config, before)
@@ -139,7 +134,7 @@ def test_round_trip_preserves_bytes_hash_and_behaviour(config, before, after):
         book.check_integrity()
 
 
-@settings(max_examples=examples(30), deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(config=st.sampled_from(CONFIGS), cmds=commands)
 def test_queue_priority_survives_restore(config, cmds):
     """A sweep of the whole book after a restore hits makers in exactly the original order."""
@@ -282,7 +277,7 @@ def test_sample_snapshot_is_valid():
         assert cls.restore(SAMPLE).snapshot() == SAMPLE
 
 
-@settings(max_examples=examples(300), deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(position=st.integers(0, len(SAMPLE) - 1), value=st.integers(0, 255),
        cut=st.none() | st.integers(0, len(SAMPLE)))
 def test_random_corruption_agrees_and_accepted_bytes_are_canonical(position, value, cut):
@@ -295,7 +290,7 @@ def test_random_corruption_agrees_and_accepted_bytes_are_canonical(position, val
         assert outcomes[0] == data  # whatever is accepted is canonical
 
 
-@settings(max_examples=examples(60), deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(config=st.sampled_from(CONFIGS), cmds=commands, data=st.data())
 def test_reordered_records_are_rejected_unless_same_level(config, cmds, data):
     """Swapping two orders of different levels (or sides) makes a snapshot non-canonical."""

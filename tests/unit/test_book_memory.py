@@ -9,18 +9,11 @@ at most 5/8, and the fixed level array and buffers).
 import gc
 import tracemalloc
 
-import pytest
 
 import perpcore
 
 N_ORDERS = 50_000
 MAX_BYTES_PER_ORDER = 64
-
-pytestmark = pytest.mark.skipif(
-    perpcore.DEBUG_BUILD,
-    reason="the debug build verifies the whole book after every call (quadratic in the number of "
-           "orders); pool layout and sizes are the same in both builds",
-)
 
 
 def place_resting(book, n):
