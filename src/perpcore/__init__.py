@@ -4,6 +4,20 @@ Public API only; every name is defined in its own module.
 """
 
 from perpcore._book import DEBUG_BUILD, BatchBuffers, OrderBook, Result
+from perpcore._margin import (
+    RiskTier,
+    apply_fill,
+    at_risk_notional_qq,
+    bankruptcy_price_ppm,
+    entry_price_ppm,
+    equity_qq,
+    fee_qq,
+    fillable_price_ppm,
+    imf_ppm,
+    initial_requirement_qq,
+    maintenance_requirement_qq,
+    unrealized_pnl_qq,
+)
 from perpcore.book_types import (
     CANCEL_DTYPE,
     COMMAND_DTYPE,
@@ -27,6 +41,16 @@ from perpcore.book_types import (
     Trade,
 )
 from perpcore.codes import Code, describe
+from perpcore.events import Event, PositionStatus, SettlementStatus
+from perpcore.exchange import (
+    Balances,
+    CallResult,
+    Exchange,
+    MarginView,
+    PositionView,
+    SubmitResult,
+    WithdrawalResult,
+)
 from perpcore.errors import (
     IntegrityError,
     InvalidInput,
@@ -62,8 +86,30 @@ __all__ = [
     "Side",
     "TimeInForce",
     "Trade",
+    "RiskTier",
+    "apply_fill",
+    "at_risk_notional_qq",
+    "bankruptcy_price_ppm",
+    "entry_price_ppm",
+    "equity_qq",
+    "fee_qq",
+    "fillable_price_ppm",
+    "imf_ppm",
+    "initial_requirement_qq",
+    "maintenance_requirement_qq",
+    "unrealized_pnl_qq",
     "Code",
     "describe",
+    "Event",
+    "PositionStatus",
+    "SettlementStatus",
+    "Balances",
+    "CallResult",
+    "Exchange",
+    "MarginView",
+    "PositionView",
+    "SubmitResult",
+    "WithdrawalResult",
     "IntegrityError",
     "InvalidInput",
     "InvalidType",

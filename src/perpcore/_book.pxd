@@ -138,6 +138,9 @@ cdef class OrderBook:
     cdef void* _grow_output(self, void* ptr, int64_t* cap, size_t item, int kind) except NULL
     cdef void reset_outputs(self) noexcept
     cdef void begin_command(self, int64_t cmd) noexcept
+    cdef int _validate_place(self, int64_t order_id, int64_t account, int side, int tif, int stp,
+                             int flags, int64_t price_ppm, int64_t size, int32_t* limit,
+                             uint64_t* pos) noexcept
     cdef int place_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
                      int flags, int64_t price_ppm, int64_t size) except -1
     cdef int cancel_c(self, int64_t order_id) except -1

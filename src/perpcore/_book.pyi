@@ -125,6 +125,17 @@ class OrderBook:
         stp: SelfTradePrevention | _Int = 0,
         reduce_only: bool = False,
     ) -> Result: ...
+    def check_place(
+        self,
+        order_id: _Int,
+        account: _Int,
+        side: Side | _Int,
+        price_ppm: _Int,
+        size: _Int,
+        tif: TimeInForce | _Int = 0,
+        stp: SelfTradePrevention | _Int = 0,
+        reduce_only: bool = False,
+    ) -> int: ...
     def cancel(self, order_id: _Int) -> Result: ...
     def amend(self, order_id: _Int, size: _Int, price_ppm: _Int | None = None) -> Result: ...
     def cancel_all(self, account: _Int) -> Result: ...

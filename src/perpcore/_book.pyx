@@ -9,19 +9,16 @@ rejected command (non-zero code) leaves the book exactly as it was.
 """
 
 cimport cython
-from cpython.bool cimport PyBool_Check
-from cpython.float cimport PyFloat_Check
-from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check, PyLong_CheckExact
 from libc.stdint cimport INT64_MAX, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
 from libc.string cimport memcpy, memset
 
+from perpcore._convert cimport _as_i64
 from perpcore._fixedpoint cimport (
     pc_i128, pc_wide, pc_wide_add, pc_wide_le, pc_wide_mul, pc_wide_sub, wide_div_down, wide_div_up,
 )
 
 import hashlib
-import operator
 
 import numpy as np
 
@@ -181,38 +178,7 @@ _check_layouts()
 
 
 # ---------------------------------------------------------------------------------------------
-# Argument conversion at the Python boundary: exact ints fast, clear typed errors otherwise.
-
-cdef int64_t _slow_i64(object value, str name) except? -1:
-    cdef int overflow = 0
-    cdef long long out
-    if PyBool_Check(value):
-        raise InvalidType(f"{name} must be an integer, not bool")
-    if PyLong_Check(value):  # an int subclass such as Side.BUY
-        out = PyLong_AsLongLongAndOverflow(value, &overflow)
-        if overflow == 0:
-            return out
-        raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
-    if PyFloat_Check(value):
-        raise InvalidType(f"{name} must be an integer, not float ({value!r}); prices and sizes are "
-                          f"integers in ppm and contracts")
-    try:
-        value = int(operator.index(value))  # int subclasses and numpy integers, as exact ints
-    except TypeError:
-        raise InvalidType(f"{name} must be an integer, not {type(value).__name__}") from None
-    return _as_i64(value, name)
-
-
-cdef inline int64_t _as_i64(object value, str name) except? -1:
-    cdef int overflow = 0
-    cdef long long out
-    if PyLong_CheckExact(value):
-        out = PyLong_AsLongLongAndOverflow(value, &overflow)
-        if overflow == 0:
-            return out
-        raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
-    return _slow_i64(value, name)
-
+# Argument conversion at the Python boundary (int64 arguments: _as_i64 from _convert.pxd).
 
 cdef inline int _enum_arg(int64_t v) noexcept:
     """An enum argument as a C int; anything out of byte range becomes 255 (invalid)."""
@@ -228,6 +194,32 @@ cdef inline int _as_flag(object value, str name) except -1:
     if v != 0 and v != 1:
         raise InvalidInput(f"{name} must be a bool")
     return <int>v
+
+
+cdef struct PlaceArgs:
+    int64_t order_id
+    int64_t account
+    int64_t price_ppm
+    int64_t size
+    int side
+    int tif
+    int stp
+    int flags
+
+
+cdef inline int _place_args(PlaceArgs* a, object order_id, object account, object side,
+                            object price_ppm, object size, object tif, object stp,
+                            object reduce_only) except -1:
+    """The arguments of a place, converted in their documented order (which error wins)."""
+    a.order_id = _as_i64(order_id, "order_id")
+    a.account = _as_i64(account, "account")
+    a.side = _enum_arg(_as_i64(side, "side"))
+    a.price_ppm = _as_i64(price_ppm, "price_ppm")
+    a.size = _as_i64(size, "size")
+    a.tif = _enum_arg(_as_i64(tif, "tif"))
+    a.stp = _enum_arg(_as_i64(stp, "stp"))
+    a.flags = _as_flag(reduce_only, "reduce_only")
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -930,13 +922,12 @@ cdef class OrderBook:
             return E_PRICE_TICK
         return OK
 
-    cdef int place_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
-                     int flags, int64_t price_ppm, int64_t size) except -1:
-        cdef int code, node_flags, stopped = 0
-        cdef int32_t limit = 0, best_opp, live_before
-        cdef int64_t rem = size
-        cdef uint64_t pos
-        cdef bint crosses
+    cdef int _validate_place(self, int64_t order_id, int64_t account, int side, int tif, int stp,
+                             int flags, int64_t price_ppm, int64_t size, int32_t* limit,
+                             uint64_t* pos) noexcept:
+        """The 1xxx checks of a place, in order; on OK, ``limit`` is the limit's tick index and
+        ``pos`` the id table position where the new order goes."""
+        cdef int code
         if side != BUY and side != SELL:
             return E_SIDE
         if tif < 0 or tif >= N_TIF:
@@ -953,13 +944,26 @@ cdef class OrderBook:
         if code != OK:
             return code
         if tif == TIF_MARKET and price_ppm == 0:
-            limit = self.n_levels if side == BUY else 0
+            limit[0] = self.n_levels if side == BUY else 0
         else:
-            code = self._validate_price(price_ppm, &limit)
+            code = self._validate_price(price_ppm, limit)
             if code != OK:
                 return code
-        if self._lookup(order_id, &pos) != -1:
+        if self._lookup(order_id, pos) != -1:
             return E_DUPLICATE
+        return OK
+
+    cdef int place_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
+                     int flags, int64_t price_ppm, int64_t size) except -1:
+        cdef int code, node_flags, stopped = 0
+        cdef int32_t limit = 0, best_opp, live_before
+        cdef int64_t rem = size
+        cdef uint64_t pos
+        cdef bint crosses
+        code = self._validate_place(order_id, account, side, tif, stp, flags, price_ppm, size,
+                                    &limit, &pos)
+        if code != OK:
+            return code
         node_flags = stp << NODE_STP_SHIFT
         if flags & CMD_REDUCE_ONLY:
             node_flags |= NODE_REDUCE_ONLY
@@ -1218,18 +1222,24 @@ cdef class OrderBook:
         protection price, or 0 for none); ``tif``: TimeInForce; ``stp``: SelfTradePrevention;
         ``reduce_only`` is carried through to fills (the exchange layer enforces it).
         """
-        cdef int64_t oid = _as_i64(order_id, "order_id")
-        cdef int64_t acct = _as_i64(account, "account")
-        cdef int64_t s = _as_i64(side, "side")
-        cdef int64_t price = _as_i64(price_ppm, "price_ppm")
-        cdef int64_t sz = _as_i64(size, "size")
-        cdef int64_t t = _as_i64(tif, "tif")
-        cdef int64_t p = _as_i64(stp, "stp")
-        cdef int flags = _as_flag(reduce_only, "reduce_only")
+        cdef PlaceArgs a
+        _place_args(&a, order_id, account, side, price_ppm, size, tif, stp, reduce_only)
         self.reset_outputs()
         self.begin_command(0)
-        return _make_result(self, self.place_c(oid, acct, _enum_arg(s), _enum_arg(t), _enum_arg(p),
-                                               flags, price, sz), oid)
+        return _make_result(self, self.place_c(a.order_id, a.account, a.side, a.tif, a.stp,
+                                               a.flags, a.price_ppm, a.size), a.order_id)
+
+    def check_place(self, order_id, account, side, price_ppm, size, tif=0, stp=0,
+                    reduce_only=False):
+        """The code ``place`` would return for these arguments before meeting the book: 0 if the
+        order is valid for this market (a 3xxx outcome such as a post-only cross can still follow),
+        else its 1xxx code. Changes nothing; lets a caller run its own checks in between."""
+        cdef PlaceArgs a
+        cdef int32_t limit = 0
+        cdef uint64_t pos
+        _place_args(&a, order_id, account, side, price_ppm, size, tif, stp, reduce_only)
+        return self._validate_place(a.order_id, a.account, a.side, a.tif, a.stp, a.flags,
+                                    a.price_ppm, a.size, &limit, &pos)
 
     def cancel(self, order_id):
         """Cancel a live order by id; UNKNOWN_ORDER_ID if none is live."""

@@ -88,6 +88,7 @@ class CancelReason(IntEnum):
 
     USER = 0  # cancel, cancel_all
     SELF_TRADE = 1  # expired as maker by self-trade prevention
+    REDUCE_ONLY = 2  # exchange layer: a resting reduce-only order that would no longer reduce
 
 
 FLAG_REDUCE_ONLY = 1

@@ -1,5 +1,8 @@
 """The `perpcore` command: `demo` replays a seeded market session, `bench` measures the book.
 
+`demo` has two parts: the order book alone on the synthetic flow (throughput, fills, depth), then
+an exchange session (accounts, margin, positions, fees, insurance fund, conservation).
+
 Owns argument parsing and what the commands print; the work itself lives in the library
 (workload, bench). It needs no server and no configuration: every default is embedded.
 """
@@ -68,6 +71,16 @@ def demo(args: argparse.Namespace) -> int:
           f"ask {_pct(ask.price_ppm if ask.enough_depth else None)}")
     book.check_integrity()
     print(f"integrity checked; state hash {book.state_hash()}")
+    print()
+    from perpcore.session import format_session, run_session
+
+    t0 = time.perf_counter()
+    session = run_session(n_accounts=args.accounts, n_steps=args.steps, seed=args.seed)
+    elapsed = time.perf_counter() - t0
+    for line in format_session(session):
+        print(line)
+    print(f"session ran in {elapsed:.2f}s ({args.steps / elapsed:,.0f} steps/s through the "
+          f"exchange); exchange state checked")
     return 0
 
 
@@ -103,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tick-ppm", type=int, default=1000, help="tick size in ppm (1000)")
     p.add_argument("--seed", type=int, default=7, help="flow seed (7)")
     p.add_argument("--levels", type=int, default=10, help="depth levels to print (10)")
+    p.add_argument("--accounts", type=int, default=200, help="exchange session accounts (200)")
+    p.add_argument("--steps", type=int, default=20_000, help="exchange session steps (20000)")
     p.set_defaults(func=demo)
     p = sub.add_parser("bench", help="measure the book against the pure-Python reference")
     p.add_argument("--events", type=int, default=1_000_000, help="events per flow (1000000)")

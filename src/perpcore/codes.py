@@ -32,6 +32,16 @@ class Code(IntEnum):
     UNKNOWN_ORDER_ID = 1013
     INVALID_OP = 1014
     INVALID_FLAGS = 1015
+    UNKNOWN_ACCOUNT = 1016
+    UNKNOWN_MARKET = 1017
+    UNKNOWN_WITHDRAWAL = 1018
+
+    # 2xxx: margin and balances (the command is well formed but the account cannot afford it)
+    INSUFFICIENT_AVAILABLE = 2001
+    BELOW_INITIAL_MARGIN = 2002
+    REDUCE_ONLY_WOULD_INCREASE = 2003
+    WITHDRAWAL_NOT_DUE = 2004
+    WITHDRAWAL_BELOW_INITIAL_MARGIN = 2005
 
     # 3xxx: matching (the command is well formed but the book refuses it; nothing changed)
     POST_ONLY_WOULD_CROSS = 3001
@@ -59,6 +69,15 @@ _DESCRIPTIONS = {
     Code.UNKNOWN_ORDER_ID: "no live order has this id",
     Code.INVALID_OP: "unknown batch command op",
     Code.INVALID_FLAGS: "unknown bits set in the command flags",
+    Code.UNKNOWN_ACCOUNT: "no account with this id has ever deposited",
+    Code.UNKNOWN_MARKET: "no market with this id is listed",
+    Code.UNKNOWN_WITHDRAWAL: "no pending withdrawal has this id",
+    Code.INSUFFICIENT_AVAILABLE: "available collateral cannot cover the amount to lock or withdraw",
+    Code.BELOW_INITIAL_MARGIN: "filled in full, the order would leave the account below initial margin",
+    Code.REDUCE_ONLY_WOULD_INCREASE: "a reduce-only order may only shrink an open position",
+    Code.WITHDRAWAL_NOT_DUE: "the withdrawal's delay has not elapsed yet",
+    Code.WITHDRAWAL_BELOW_INITIAL_MARGIN:
+        "paying the withdrawal would leave the account below its initial requirements; rejected",
     Code.POST_ONLY_WOULD_CROSS: "post-only order would cross the book",
     Code.FOK_NOT_FILLABLE: "fill-or-kill order cannot be filled in full",
 }

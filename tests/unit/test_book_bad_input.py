@@ -107,10 +107,18 @@ def order(**changes):
 def test_a_place_the_market_cannot_accept_gets_its_code_and_changes_nothing(
         market, unchanged, assert_rejected, changes, code):
     with unchanged(market):
+        checked = market.check_place(**order(**changes))
         r = market.place(**order(**changes))
 
     assert_rejected(r, code)
     assert perpcore.describe(r.code) == Code(code).description
+    # check_place answers the validation stage alone: matching outcomes (3xxx) come later
+    assert checked == (code if code < 3000 else Code.OK)
+
+
+def test_check_place_accepts_a_valid_order_and_changes_nothing(market, unchanged):
+    with unchanged(market):
+        assert market.check_place(**order()) == Code.OK
 
 
 def test_the_rejected_order_id_is_reported_back(market):

@@ -1,9 +1,11 @@
-"""The hand-written stub src/perpcore/_book.pyi must describe the compiled module exactly.
+"""The hand-written stubs src/perpcore/_book.pyi and _margin.pyi must describe the compiled modules
+exactly.
 
-Checked: the stub's public names equal the runtime module's own public names and the public
-attributes of OrderBook and Result; each member is the same kind (property, method, staticmethod);
-methods take the same parameters with the same defaults; every annotation resolves; and the values
-the native book really returns conform to the stub's return annotations.
+Checked: each stub's public names equal the runtime module's own public names and the public
+attributes of its classes (OrderBook, Result, BatchBuffers, RiskTier); each member is the same kind
+(property, method, staticmethod); functions and methods take the same parameters with the same
+defaults; every annotation resolves; and the values the native modules really return conform to
+the stubs' return annotations.
 """
 
 import __future__
@@ -21,11 +23,13 @@ import numpy as np
 import pytest
 
 import perpcore
-from perpcore import _book, book_types, codes, errors
+from perpcore import _book, _margin, book_types, codes, errors
 
-STUB_PATH = Path(_book.__file__).with_name("_book.pyi")
-STUB_MODULE = "perpcore._book_stub_under_test"
+STUB_SUFFIX = "_stub_under_test"
 CLASSES = ("OrderBook", "Result", "BatchBuffers")
+# (runtime module, class) of every native class the stubs describe
+ALL_CLASSES = [(_book, name) for name in CLASSES] + [(_margin, "RiskTier")]
+CLASS_IDS = [name for _, name in ALL_CLASSES]
 # protocol methods that, when the runtime class defines them, the stub must declare
 PROTOCOL_DUNDERS = {"__len__", "__contains__", "__iter__", "__getitem__", "__reduce__", "__eq__",
                     "__hash__", "__bool__", "__enter__", "__exit__", "__call__"}
@@ -33,8 +37,13 @@ PROTOCOL_DUNDERS = {"__len__", "__contains__", "__iter__", "__getitem__", "__red
 
 # ------------------------------------------------------------------------------ the stub's view
 
-def _stub_tree():
-    return ast.parse(STUB_PATH.read_text(), filename=str(STUB_PATH))
+def _stub_path(module):
+    return Path(module.__file__).with_name(module.__name__.rpartition(".")[2] + ".pyi")
+
+
+def _stub_tree(module=_book):
+    path = _stub_path(module)
+    return ast.parse(path.read_text(), filename=str(path))
 
 
 def _stub_module_names(tree):
@@ -89,30 +98,31 @@ def _stub_params(fn):
 
 
 @functools.cache
-def _load_stub():
+def _load_stub(module=_book):
     """Execute the stub as a module so that its annotations can be resolved.
 
     Annotations in a stub are never evaluated eagerly (a method may name its own class), so the
     stub is compiled with postponed evaluation and resolved afterwards by get_type_hints.
     """
-    module = types.ModuleType(STUB_MODULE)
-    sys.modules[STUB_MODULE] = module  # get_type_hints resolves TypedDict fields through it
-    code = compile(STUB_PATH.read_text(), str(STUB_PATH), "exec",
+    path = _stub_path(module)
+    stub = types.ModuleType(module.__name__ + STUB_SUFFIX)
+    sys.modules[stub.__name__] = stub  # get_type_hints resolves TypedDict fields through it
+    code = compile(path.read_text(), str(path), "exec",
                    flags=__future__.annotations.compiler_flag, dont_inherit=True)
-    exec(code, module.__dict__)
-    return module
+    exec(code, stub.__dict__)
+    return stub
 
 
 # ---------------------------------------------------------------------------- the runtime view
 
-def _runtime_module_names():
+def _runtime_module_names(module=_book):
     """Public names the module defines itself (not modules, not names re-exported from the
     vocabulary modules it imports)."""
     own = set()
-    for name in dir(_book):
+    for name in dir(module):
         if name.startswith("_"):
             continue
-        value = getattr(_book, name)
+        value = getattr(module, name)
         if isinstance(value, types.ModuleType):
             continue
         if any(getattr(m, name, object()) is value for m in (book_types, codes, errors)):
@@ -153,38 +163,43 @@ def test_the_stub_declares_exactly_the_modules_own_public_names():
     assert {"OrderBook", "Result", "DEBUG_BUILD"} <= _runtime_module_names()
 
 
-@pytest.mark.parametrize("class_name", CLASSES)
-def test_the_stub_declares_exactly_the_public_attributes_of_the_class(class_name):
-    cls = getattr(_book, class_name)
-    stub = {n for n in _stub_members(_stub_tree(), class_name) if not n.startswith("_")}
+def test_the_margin_stub_declares_exactly_the_modules_own_public_names():
+    assert _stub_module_names(_stub_tree(_margin)) == _runtime_module_names(_margin)
+    assert {"RiskTier", "apply_fill", "fillable_price_ppm"} <= _runtime_module_names(_margin)
+
+
+@pytest.mark.parametrize(("module", "class_name"), ALL_CLASSES, ids=CLASS_IDS)
+def test_the_stub_declares_exactly_the_public_attributes_of_the_class(module, class_name):
+    cls = getattr(module, class_name)
+    stub = {n for n in _stub_members(_stub_tree(module), class_name) if not n.startswith("_")}
     runtime = {n for n in dir(cls) if not n.startswith("_")}
 
     assert stub == runtime
 
 
-@pytest.mark.parametrize("class_name", CLASSES)
-def test_the_stub_declares_the_protocol_methods_the_class_defines(class_name):
-    cls = getattr(_book, class_name)
-    stub_dunders = {n for n in _stub_members(_stub_tree(), class_name)
+@pytest.mark.parametrize(("module", "class_name"), ALL_CLASSES, ids=CLASS_IDS)
+def test_the_stub_declares_the_protocol_methods_the_class_defines(module, class_name):
+    cls = getattr(module, class_name)
+    stub_dunders = {n for n in _stub_members(_stub_tree(module), class_name)
                     if n.startswith("__") and n != "__init__"}
 
     assert stub_dunders == _user_defined_dunders(cls)
 
 
-@pytest.mark.parametrize("class_name", CLASSES)
-def test_every_member_has_the_same_kind_in_stub_and_module(class_name):
-    cls = getattr(_book, class_name)
-    for name, (kind, _) in _stub_members(_stub_tree(), class_name).items():
+@pytest.mark.parametrize(("module", "class_name"), ALL_CLASSES, ids=CLASS_IDS)
+def test_every_member_has_the_same_kind_in_stub_and_module(module, class_name):
+    cls = getattr(module, class_name)
+    for name, (kind, _) in _stub_members(_stub_tree(module), class_name).items():
         if name == "__init__":
             continue
         assert kind == _runtime_kind(cls, name), f"{class_name}.{name}"
 
 
-@pytest.mark.parametrize("class_name", CLASSES)
-def test_methods_take_the_same_parameters_with_the_same_defaults(class_name):
-    cls = getattr(_book, class_name)
+@pytest.mark.parametrize(("module", "class_name"), ALL_CLASSES, ids=CLASS_IDS)
+def test_methods_take_the_same_parameters_with_the_same_defaults(module, class_name):
+    cls = getattr(module, class_name)
     checked = 0
-    for name, (kind, fn) in _stub_members(_stub_tree(), class_name).items():
+    for name, (kind, fn) in _stub_members(_stub_tree(module), class_name).items():
         if kind == "property" or name.startswith("__"):
             continue  # slot wrappers (__len__, ...) carry no parameter names at run time
         assert _stub_params(fn) == _runtime_params(cls, name), f"{class_name}.{name}"
@@ -255,9 +270,12 @@ def _conforms(value, hint):
         fields = typing.get_type_hints(hint)
         return (isinstance(value, dict) and set(value) == set(fields)
                 and all(_conforms(value[k], t) for k, t in fields.items()))
+    if origin is dict:
+        return isinstance(value, dict) and all(
+            _conforms(k, args[0]) and _conforms(v, args[1]) for k, v in value.items())
     assert isinstance(hint, type), f"unhandled annotation {hint!r}"
-    if hint.__module__ == STUB_MODULE:
-        hint = getattr(_book, hint.__name__)
+    if hint.__module__.endswith(STUB_SUFFIX):  # a class of the stub: the runtime class it describes
+        hint = getattr(sys.modules[hint.__module__.removesuffix(STUB_SUFFIX)], hint.__name__)
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, hint)
@@ -280,6 +298,7 @@ def _returned_values():
     yield "lot", book.lot
     yield "min_size", book.min_size
     yield "max_size", book.max_size
+    yield "check_place", book.check_place(10, 3, perpcore.Side.BUY, 500_000, 4)
     yield "place", book.place(10, 3, perpcore.Side.BUY, 500_000, 4)
     yield "amend", book.amend(2, 1)
     yield "cancel", book.cancel(99)
@@ -352,3 +371,105 @@ def test_a_pickled_book_uses_the_reduce_the_stub_describes():
 
     assert restore(snap).snapshot() == book.snapshot()
     assert pickle.loads(pickle.dumps(book)).snapshot() == book.snapshot()
+
+
+# ------------------------------------------------------------------------ the margin engine
+
+def _stub_functions(module):
+    return {n.name: n for n in _stub_tree(module).body
+            if isinstance(n, ast.FunctionDef) and not n.name.startswith("_")}
+
+
+def test_margin_functions_take_the_same_parameters_with_the_same_defaults():
+    functions = _stub_functions(_margin)
+    assert len(functions) == 11
+    for name, fn in functions.items():
+        assert _stub_params(fn) == _runtime_params(_margin, name), name
+
+
+def test_every_annotation_in_the_margin_stub_resolves():
+    stub = _load_stub(_margin)
+    for name in _stub_functions(_margin):
+        assert "return" in typing.get_type_hints(getattr(stub, name)), name
+    for name, value in vars(stub.RiskTier).items():
+        fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+        if inspect.isfunction(fn):
+            assert "return" in typing.get_type_hints(fn), f"RiskTier.{name} return type"
+
+
+def _margin_returned_values():
+    """(name, value) for every public function of _margin, from real calls."""
+    m = _margin
+    yield "at_risk_notional_qq", m.at_risk_notional_qq(-3, 400_000)
+    yield "imf_ppm", m.imf_ppm(100_000, 5, 0, 10)
+    yield "initial_requirement_qq", m.initial_requirement_qq(3, 400_000, 100_000)
+    yield "maintenance_requirement_qq", m.maintenance_requirement_qq(3, 400_000, 50_000)
+    yield "fee_qq", m.fee_qq(1_000, -100)
+    yield "unrealized_pnl_qq", m.unrealized_pnl_qq(3, 1_200_000, 500_000)
+    yield "equity_qq", m.equity_qq(500, 3, 1_200_000, 500_000, -7)
+    yield "apply_fill", m.apply_fill(3, 1_200_000, -5, 500_000)
+    yield "entry_price_ppm", m.entry_price_ppm(3, 1_200_000)
+    yield "bankruptcy_price_ppm", m.bankruptcy_price_ppm(3, 1, 500_000, 100_000, 50_000)
+    yield "fillable_price_ppm", m.fillable_price_ppm(3, 500_000, 10, 75_000, 1_000_000, 100_000,
+                                                     1_000)
+
+
+def _risk_tier_returned_values():
+    tier = _margin.RiskTier(oi_lower_cap_qq=10, oi_upper_cap_qq=20, maker_fee_ppm=-100)
+    yield "base_imf_ppm", tier.base_imf_ppm
+    yield "mmf_ppm", tier.mmf_ppm
+    yield "oi_lower_cap_qq", tier.oi_lower_cap_qq
+    yield "oi_upper_cap_qq", tier.oi_upper_cap_qq
+    yield "taker_fee_ppm", tier.taker_fee_ppm
+    yield "maker_fee_ppm", tier.maker_fee_ppm
+    yield "insurance_share_ppm", tier.insurance_share_ppm
+    yield "imf_ppm", tier.imf_ppm(15)
+    yield "initial_requirement_qq", tier.initial_requirement_qq(-3, 400_000, 15)
+    yield "maintenance_requirement_qq", tier.maintenance_requirement_qq(-3, 400_000)
+    yield "taker_fee_qq", tier.taker_fee_qq(1_000)
+    yield "maker_fee_qq", tier.maker_fee_qq(1_000)
+    yield "insurance_share_qq", tier.insurance_share_qq(1_000)
+    yield "as_dict", tier.as_dict()
+    yield "__eq__", tier == _margin.RiskTier()
+    yield "__hash__", hash(tier)
+    yield "__reduce__", tier.__reduce__()
+
+
+def test_what_the_margin_functions_return_conforms_to_the_stub():
+    stub = _load_stub(_margin)
+    seen = set()
+    for name, value in _margin_returned_values():
+        seen.add(name)
+        hint = typing.get_type_hints(getattr(stub, name))["return"]
+        assert _conforms(value, hint), f"{name} returned {value!r}, stub says {hint}"
+    assert seen == set(_stub_functions(_margin)), "every function must be sampled"
+
+
+def test_what_a_risk_tier_returns_conforms_to_the_stub():
+    stub = _load_stub(_margin)
+    seen = set()
+    for name, value in _risk_tier_returned_values():
+        seen.add(name)
+        hint = _return_hint(stub.RiskTier, name)
+        assert _conforms(value, hint), f"RiskTier.{name} returned {value!r}, stub says {hint}"
+    assert seen == set(_stub_members(_stub_tree(_margin), "RiskTier")) - {"__init__"}
+
+
+def test_the_risk_tier_constructor_is_keyword_only_with_the_stubs_defaults():
+    members = _stub_members(_stub_tree(_margin), "RiskTier")
+    params = _stub_params(members["__init__"][1])[1:]  # without self
+    defaults = {name: default for name, _, default in params}
+
+    assert {kind for _, kind, _ in params} == {"keyword_only"}
+    assert _margin.RiskTier().as_dict() == defaults
+    assert _margin.RiskTier(**defaults) == _margin.RiskTier()
+    with pytest.raises(TypeError):
+        _margin.RiskTier(*defaults.values())
+
+
+def test_a_pickled_risk_tier_uses_the_reduce_the_stub_describes():
+    tier = _margin.RiskTier(base_imf_ppm=200_000, oi_upper_cap_qq=5)
+    restore, (fields,) = tier.__reduce__()
+
+    assert restore(fields) == tier
+    assert pickle.loads(pickle.dumps(tier)) == tier

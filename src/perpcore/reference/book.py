@@ -155,6 +155,20 @@ def _as_flag(value, name):
     return v
 
 
+def _place_args(order_id, account, side, price_ppm, size, tif, stp, reduce_only):
+    """A place's arguments converted in their documented order (which error wins), returned in
+    the order of ``_place``: (order_id, account, side, tif, stp, flags, price, size)."""
+    oid = _as_i64(order_id, "order_id")
+    acct = _as_i64(account, "account")
+    s = _as_i64(side, "side")
+    price = _as_i64(price_ppm, "price_ppm")
+    sz = _as_i64(size, "size")
+    t = _as_i64(tif, "tif")
+    p = _as_i64(stp, "stp")
+    flags = _as_flag(reduce_only, "reduce_only")
+    return oid, acct, s, t, p, flags, price, sz
+
+
 # ---------------------------------------------------------------------------------------------
 # Book records
 
@@ -456,39 +470,45 @@ class ReferenceOrderBook:
     # Each command returns (code, expire reason, filled, resting, expired) and appends what it
     # caused to the output lists. A non-zero code returns before anything is touched.
 
-    def _place(self, order_id, account, side, tif, stp, flags, price, size):
-        # validation, in the order that decides which code a bad command gets (the price checks
-        # of _price_code inlined: this is the hottest path of a flow)
+    def _validate_place(self, order_id, account, side, tif, stp, flags, price, size):
+        """(code, limit): the 1xxx checks of a place, in the order that decides which code a bad
+        command gets; ``limit`` is the price the order may trade up (down) to."""
         if side != _BUY and side != _SELL:
-            return (_E_SIDE, 0, 0, 0, 0)
+            return _E_SIDE, 0
         if tif < 0 or tif >= _N_TIF:
-            return (_E_TIF, 0, 0, 0, 0)
+            return _E_TIF, 0
         if stp < 0 or stp >= _N_STP:
-            return (_E_STP, 0, 0, 0, 0)
+            return _E_STP, 0
         if flags & ~_CMD_REDUCE_ONLY:
-            return (_E_FLAGS, 0, 0, 0, 0)
+            return _E_FLAGS, 0
         if order_id <= 0:
-            return (_E_ORDER_ID, 0, 0, 0, 0)
+            return _E_ORDER_ID, 0
         if account < 0:
-            return (_E_ACCOUNT, 0, 0, 0, 0)
+            return _E_ACCOUNT, 0
         if size <= 0:
-            return (_E_SIZE_NOT_POSITIVE, 0, 0, 0, 0)
+            return _E_SIZE_NOT_POSITIVE, 0
         if size % self._lot != 0:
-            return (_E_SIZE_OFF_LOT, 0, 0, 0, 0)
+            return _E_SIZE_OFF_LOT, 0
         if size < self._min:
-            return (_E_SIZE_BELOW_MIN, 0, 0, 0, 0)
+            return _E_SIZE_BELOW_MIN, 0
         if size > self._max:
-            return (_E_SIZE_ABOVE_MAX, 0, 0, 0, 0)
+            return _E_SIZE_ABOVE_MAX, 0
         if tif == _MARKET and price == 0:
             limit = _SCALE if side == _BUY else 0  # no protection: every level crosses
         else:
             if price <= 0 or price >= _SCALE:
-                return (_E_PRICE_RANGE, 0, 0, 0, 0)
+                return _E_PRICE_RANGE, 0
             if price % self._tick != 0:
-                return (_E_PRICE_TICK, 0, 0, 0, 0)
+                return _E_PRICE_TICK, 0
             limit = price
         if order_id in self._orders:
-            return (_E_DUPLICATE, 0, 0, 0, 0)
+            return _E_DUPLICATE, 0
+        return _OK, limit
+
+    def _place(self, order_id, account, side, tif, stp, flags, price, size):
+        code, limit = self._validate_place(order_id, account, side, tif, stp, flags, price, size)
+        if code != _OK:
+            return (code, 0, 0, 0, 0)
         node_flags = stp << _NODE_STP_SHIFT
         if flags & _CMD_REDUCE_ONLY:
             node_flags |= _NODE_REDUCE_ONLY
@@ -624,16 +644,17 @@ class ReferenceOrderBook:
         protection price, or 0 for none); ``tif``: TimeInForce; ``stp``: SelfTradePrevention;
         ``reduce_only`` is carried through to fills (the exchange layer enforces it).
         """
-        oid = _as_i64(order_id, "order_id")
-        acct = _as_i64(account, "account")
-        s = _as_i64(side, "side")
-        price = _as_i64(price_ppm, "price_ppm")
-        sz = _as_i64(size, "size")
-        t = _as_i64(tif, "tif")
-        p = _as_i64(stp, "stp")
-        flags = _as_flag(reduce_only, "reduce_only")
+        args = _place_args(order_id, account, side, price_ppm, size, tif, stp, reduce_only)
         self._begin_call()
-        return self._result(self._place(oid, acct, s, t, p, flags, price, sz), oid)
+        return self._result(self._place(*args), args[0])
+
+    def check_place(self, order_id, account, side, price_ppm, size, tif=0, stp=0,
+                    reduce_only=False):
+        """The code ``place`` would return for these arguments before meeting the book: 0 if the
+        order is valid for this market (a 3xxx outcome such as a post-only cross can still follow),
+        else its 1xxx code. Changes nothing."""
+        args = _place_args(order_id, account, side, price_ppm, size, tif, stp, reduce_only)
+        return self._validate_place(*args)[0]
 
     def cancel(self, order_id):
         """Cancel a live order by id; UNKNOWN_ORDER_ID if none is live."""

@@ -1,0 +1,222 @@
+"""The events perpcore's exchange emits: immutable records, one class per kind, each naming its stream.
+
+Every state change of the exchange is reported as one of these, collected per call in the call's
+result (``result.events``). ``event.stream`` is the stable stream name of the spec
+(``order.created``, ``stream-{market}-response``, ``vault.event``, ``balance.event``,
+``position.event``); ``event.kind`` is the class's stable short name. Events carry plain integers,
+strings and enums only, so they serialise as they are (``event.as_dict()``). This module defines
+records; it never decides anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import IntEnum
+from typing import Any, ClassVar
+
+from perpcore.book_types import CancelReason, Side, TimeInForce
+
+__all__ = [
+    "PositionStatus",
+    "SettlementStatus",
+    "Event",
+    "Deposited",
+    "WithdrawalRequested",
+    "WithdrawalExecuted",
+    "WithdrawalRejected",
+    "MarginAdded",
+    "OrderCreated",
+    "OrderRejected",
+    "OrderAccepted",
+    "OrderFilled",
+    "OrderCancelled",
+    "BalanceUpdated",
+    "PositionUpdated",
+]
+
+
+class PositionStatus(IntEnum):
+    """A position's lifecycle: OPEN while it has contracts, LIQUIDATING under liquidation, CLOSED."""
+
+    OPEN = 0
+    LIQUIDATING = 1
+    CLOSED = 2
+
+
+class SettlementStatus(IntEnum):
+    """PENDING_SETTLE after any change until the settlement pipeline confirms it on chain."""
+
+    PENDING_SETTLE = 0
+    SYNCHRONIZED = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Base of every event: ``stream`` and ``kind`` name it, ``as_dict()`` gives its fields."""
+
+    kind: ClassVar[str] = "event"
+
+    @property
+    def stream(self) -> str:
+        raise NotImplementedError
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"stream": self.stream, "kind": self.kind, **asdict(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class _VaultEvent(Event):
+    @property
+    def stream(self) -> str:
+        return "vault.event"
+
+
+@dataclass(frozen=True, slots=True)
+class _MarketResponse(Event):
+    market: str
+
+    @property
+    def stream(self) -> str:
+        return f"stream-{self.market}-response"
+
+
+@dataclass(frozen=True, slots=True)
+class Deposited(_VaultEvent):
+    kind: ClassVar[str] = "deposited"
+    account: int
+    amount_qq: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalRequested(_VaultEvent):
+    kind: ClassVar[str] = "withdrawal_requested"
+    withdrawal_id: int
+    account: int
+    amount_qq: int
+    due_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalExecuted(_VaultEvent):
+    kind: ClassVar[str] = "withdrawal_executed"
+    withdrawal_id: int
+    account: int
+    amount_qq: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalRejected(_VaultEvent):
+    kind: ClassVar[str] = "withdrawal_rejected"
+    withdrawal_id: int
+    account: int
+    amount_qq: int
+    code: int
+
+
+@dataclass(frozen=True, slots=True)
+class MarginAdded(_VaultEvent):
+    kind: ClassVar[str] = "margin_added"
+    account: int
+    market: str
+    amount_qq: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCreated(Event):
+    """An order passed validation and the margin check; its lock is taken (before matching)."""
+
+    kind: ClassVar[str] = "order_created"
+    market: str
+    order_id: int
+    account: int
+    side: Side
+    price_ppm: int
+    size: int
+    tif: TimeInForce
+    reduce_only: bool
+    lock_qq: int
+
+    @property
+    def stream(self) -> str:
+        return "order.created"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRejected(_MarketResponse):
+    kind: ClassVar[str] = "order_rejected"
+    order_id: int
+    account: int
+    code: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAccepted(_MarketResponse):
+    """The outcome of an accepted order: what filled, what rests, what expired unfilled."""
+
+    kind: ClassVar[str] = "order_accepted"
+    order_id: int
+    account: int
+    filled: int
+    resting: int
+    expired: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilled(_MarketResponse):
+    """One match, with the fee each side paid (a negative maker fee is a rebate)."""
+
+    kind: ClassVar[str] = "order_filled"
+    taker_order_id: int
+    taker_account: int
+    maker_order_id: int
+    maker_account: int
+    taker_side: Side
+    price_ppm: int
+    size: int
+    taker_fee_qq: int
+    maker_fee_qq: int
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCancelled(_MarketResponse):
+    """A live order left the book unfilled (user cancel, self-trade prevention, reduce-only)."""
+
+    kind: ClassVar[str] = "order_cancelled"
+    order_id: int
+    account: int
+    remaining: int
+    reason: CancelReason
+    released_qq: int
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceUpdated(Event):
+    """An account's buckets after a call (one event per touched account and market)."""
+
+    kind: ClassVar[str] = "balance_updated"
+    account: int
+    available_qq: int
+    locked_for_orders_qq: int
+    locked_for_withdraw_qq: int
+    market: str | None
+    locked_for_positions_qq: int
+
+    @property
+    def stream(self) -> str:
+        return "balance.event"
+
+
+@dataclass(frozen=True, slots=True)
+class PositionUpdated(Event):
+    kind: ClassVar[str] = "position_updated"
+    market: str
+    account: int
+    size: int
+    open_notional_qq: int
+    realized_pnl_qq: int
+    status: PositionStatus
+    settlement_status: SettlementStatus
+
+    @property
+    def stream(self) -> str:
+        return "position.event"

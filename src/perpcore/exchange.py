@@ -1,0 +1,750 @@
+"""The exchange: markets sharing accounts, orders → margin locks → fills → positions, and withdrawals.
+
+``Exchange`` hosts several markets (one native ``OrderBook`` and one ``RiskTier`` each) over one
+``Ledger`` of balances. It owns the green path of the spec: an order is validated, margin-checked
+("filled in full at its worst price, would the account stay at or above initial margin, with open
+interest as it would then be?"), its initial margin locked in ``locked_for_orders``, then matched;
+every fill updates both positions (average entry as open notional, realised PnL through the
+market's clearing pool), moves the filled share of each order's lock into ``locked_for_positions``,
+charges fees (taker, maker or rebate; a share to the insurance fund), updates open interest and
+releases what a reduction frees. Cancels and expiries release locks exactly. Margin is isolated per
+market: a market's losses are paid from that market's position margin only; what it cannot pay is
+recorded as the market's bad debt (the liquidation engine's business). Every change is reported as
+an event (``perpcore.events``) in the call's result. The risk arithmetic itself lives in
+``perpcore._margin``; this module decides which of it applies when, and never rounds by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from perpcore._book import OrderBook
+from perpcore._margin import RiskTier, apply_fill, entry_price_ppm, unrealized_pnl_qq
+from perpcore.book_types import PRICE_SCALE_PPM, CancelReason, SelfTradePrevention, Side, TimeInForce
+from perpcore.codes import Code
+from perpcore.errors import IntegrityError, InvalidInput, InvalidType
+from perpcore.events import (
+    BalanceUpdated,
+    Deposited,
+    Event,
+    MarginAdded,
+    OrderAccepted,
+    OrderCancelled,
+    OrderCreated,
+    OrderFilled,
+    OrderRejected,
+    PositionStatus,
+    PositionUpdated,
+    SettlementStatus,
+    WithdrawalExecuted,
+    WithdrawalRejected,
+    WithdrawalRequested,
+)
+from perpcore.ledger import AVAILABLE, ORDERS, WITHDRAW, Ledger
+
+__all__ = [
+    "Exchange",
+    "Balances",
+    "PositionView",
+    "MarginView",
+    "SubmitResult",
+    "CallResult",
+    "WithdrawalResult",
+]
+
+BUY, SELL = Side.BUY, Side.SELL
+
+
+# ------------------------------------------------------------------------------- public records
+
+@dataclass(frozen=True, slots=True)
+class Balances:
+    """An account's buckets in quote quantums; ``locked_for_positions`` maps market → margin."""
+
+    available: int
+    locked_for_orders: int
+    locked_for_withdraw: int
+    locked_for_positions: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return (self.available + self.locked_for_orders + self.locked_for_withdraw
+                + sum(self.locked_for_positions.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One account's position in one market (size > 0 long, < 0 short)."""
+
+    size: int
+    open_notional_qq: int
+    entry_price_ppm: int
+    realized_pnl_qq: int
+    status: PositionStatus
+    settlement_status: SettlementStatus
+
+
+@dataclass(frozen=True, slots=True)
+class MarginView:
+    """Risk of one account in one market at the current mark and open interest.
+
+    ``health_ppm`` is equity / maintenance in ppm (rounded down), None without a requirement.
+    """
+
+    collateral_qq: int
+    unrealized_pnl_qq: int
+    equity_qq: int
+    initial_requirement_qq: int
+    maintenance_requirement_qq: int
+    free_collateral_qq: int
+    health_ppm: int | None
+    liquidatable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    """What a call did: ``code`` 0 accepted (anything else: nothing changed) and its events."""
+
+    code: int
+    events: tuple[Event, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.code == Code.OK
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult(CallResult):
+    order_id: int = 0
+    filled: int = 0
+    resting: int = 0
+    expired: int = 0
+    lock_qq: int = 0  # what the order locked on entry (0 for reduce-only and rejections)
+    size: int = 0  # the size that entered the book (a reduce-only order may be cut)
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawalResult(CallResult):
+    withdrawal_id: int = 0
+    due_at: int = 0
+
+
+# ------------------------------------------------------------------------------- internal state
+
+@dataclass(slots=True)
+class _Position:
+    size: int = 0
+    open_notional: int = 0
+    realized_pnl: int = 0
+    status: PositionStatus = PositionStatus.CLOSED
+    settlement_status: SettlementStatus = SettlementStatus.SYNCHRONIZED
+
+
+@dataclass(slots=True)
+class _Order:
+    account: int
+    side: int
+    remaining: int
+    lock: int
+    reduce_only: bool
+
+
+@dataclass(slots=True)
+class _Withdrawal:
+    account: int
+    amount: int
+    due_at: int
+
+
+@dataclass(slots=True)
+class _Market:
+    name: str
+    book: OrderBook
+    risk: RiskTier
+    mark_ppm: int
+    open_interest: int = 0
+    bad_debt: int = 0
+    positions: dict[int, _Position] = field(default_factory=dict)
+    orders: dict[int, _Order] = field(default_factory=dict)
+    reduce_only: dict[int, set[int]] = field(default_factory=dict)  # account -> order ids
+
+    def position(self, account: int) -> _Position:
+        p = self.positions.get(account)
+        if p is None:
+            p = self.positions[account] = _Position()
+        return p
+
+    def oi_notional(self, open_interest: int | None = None) -> int:
+        return (self.open_interest if open_interest is None else open_interest) * self.mark_ppm
+
+
+class _Call:
+    """Events and touched accounts of one call, turned into balance/position events at the end.
+
+    ``balances`` maps each touched account to the market whose position margin it reports (None:
+    no market); ``positions`` lists accounts whose position in ``market`` changed, in order.
+    """
+
+    __slots__ = ("market", "events", "balances", "positions")
+
+    def __init__(self, market: _Market | None = None) -> None:
+        self.market = market
+        self.events: list[Event] = []
+        self.balances: dict[int, str | None] = {}
+        self.positions: dict[int, None] = {}
+
+
+# ------------------------------------------------------------------------------- validation
+
+def _as_int(value, name: str) -> int:
+    """An integer argument: int or numpy integer; floats, bools and strings are type errors."""
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise InvalidType(f"{name} must be an integer, not {type(value).__name__}")
+    return int(value)
+
+
+def _as_market_name(value) -> str:
+    if not isinstance(value, str):
+        raise InvalidType(f"market must be a str, not {type(value).__name__}")
+    return value
+
+
+class Exchange:
+    """Markets, accounts and positions, driven by commands with explicit times (no wall clock).
+
+    ``withdrawal_delay`` is in the units of the ``now`` arguments (e.g. seconds or blocks).
+    """
+
+    def __init__(self, *, withdrawal_delay: int = 0) -> None:
+        self.withdrawal_delay = _as_int(withdrawal_delay, "withdrawal_delay")
+        if self.withdrawal_delay < 0:
+            raise InvalidInput("withdrawal_delay must be non-negative")
+        self.ledger = Ledger()
+        self._markets: dict[str, _Market] = {}
+        self._withdrawals: dict[int, _Withdrawal] = {}
+        self._next_withdrawal_id = 1
+
+    # ------------------------------------------------------------------ markets
+
+    def add_market(self, market: str, *, tick_ppm: int = 1000, lot: int = 1, min_size: int = 1,
+                   max_size: int = 1_000_000_000, risk: RiskTier | None = None,
+                   mark_ppm: int = 500_000) -> None:
+        """List a market: its book's grid and sizes, its risk tier and its initial mark."""
+        market = _as_market_name(market)
+        if not market or market in self._markets:
+            raise InvalidInput(f"market name {market!r} is empty or already listed")
+        if risk is None:
+            risk = RiskTier()
+        elif not isinstance(risk, RiskTier):
+            raise InvalidType("risk must be a perpcore.RiskTier")
+        book = OrderBook(tick_ppm=tick_ppm, lot=lot, min_size=min_size, max_size=max_size)
+        m = _Market(market, book, risk, 0)
+        m.mark_ppm = self._valid_mark(mark_ppm)
+        self._markets[market] = m
+        self.ledger.add_market(market)
+
+    @property
+    def markets(self) -> tuple[str, ...]:
+        return tuple(self._markets)
+
+    def book(self, market: str) -> OrderBook:
+        """The market's order book (read it; trade through the exchange)."""
+        return self._market(market).book
+
+    def risk(self, market: str) -> RiskTier:
+        return self._market(market).risk
+
+    def set_mark(self, market: str, price_ppm: int) -> CallResult:
+        """Set the market's mark (ppm, strictly inside (0, 1_000_000)); risk reads it from now on."""
+        m = self._market_or_none(market)
+        if m is None:
+            return CallResult(Code.UNKNOWN_MARKET)
+        m.mark_ppm = self._valid_mark(price_ppm)
+        return CallResult(Code.OK)
+
+    def mark(self, market: str) -> int:
+        return self._market(market).mark_ppm
+
+    # ------------------------------------------------------------------ money in and out
+
+    def deposit(self, account: int, amount_qq: int) -> CallResult:
+        """Credit ``amount_qq`` (> 0) to the account's ``available``; the first deposit opens it."""
+        account = self._valid_account(account)
+        amount = _as_int(amount_qq, "amount_qq")
+        if amount <= 0:
+            raise InvalidInput(f"deposit amount_qq={amount} must be positive")
+        self.ledger.deposit(account, amount)
+        call = _Call()
+        call.events.append(Deposited(account, amount))
+        call.balances[account] = None
+        return CallResult(Code.OK, self._finish(call))
+
+    def add_margin(self, account: int, market: str, amount_qq: int) -> CallResult:
+        """Move ``available`` into the account's position margin in ``market``."""
+        account = self._valid_account(account)
+        amount = _as_int(amount_qq, "amount_qq")
+        if amount <= 0:
+            raise InvalidInput(f"amount_qq={amount} must be positive")
+        m = self._market_or_none(market)
+        if m is None:
+            return CallResult(Code.UNKNOWN_MARKET)
+        if account not in self.ledger.accounts:
+            return CallResult(Code.UNKNOWN_ACCOUNT)
+        if self.ledger.bucket(account, AVAILABLE) < amount:
+            return CallResult(Code.INSUFFICIENT_AVAILABLE)
+        self.ledger.move(account, AVAILABLE, m.name, amount)
+        call = _Call()
+        call.events.append(MarginAdded(account, m.name, amount))
+        call.balances[account] = m.name
+        return CallResult(Code.OK, self._finish(call))
+
+    def request_withdrawal(self, account: int, amount_qq: int, now: int) -> WithdrawalResult:
+        """Set ``amount_qq`` of ``available`` aside; it may be paid from ``now + withdrawal_delay``."""
+        account = self._valid_account(account)
+        amount = _as_int(amount_qq, "amount_qq")
+        now = _as_int(now, "now")
+        if amount <= 0:
+            raise InvalidInput(f"withdrawal amount_qq={amount} must be positive")
+        if account not in self.ledger.accounts:
+            return WithdrawalResult(Code.UNKNOWN_ACCOUNT)
+        if self.ledger.bucket(account, AVAILABLE) < amount:
+            return WithdrawalResult(Code.INSUFFICIENT_AVAILABLE)
+        self.ledger.move(account, AVAILABLE, WITHDRAW, amount)
+        wid = self._next_withdrawal_id
+        self._next_withdrawal_id += 1
+        due = now + self.withdrawal_delay
+        self._withdrawals[wid] = _Withdrawal(account, amount, due)
+        call = _Call()
+        call.events.append(WithdrawalRequested(wid, account, amount, due))
+        call.balances[account] = None
+        return WithdrawalResult(Code.OK, self._finish(call), wid, due)
+
+    def process_withdrawal(self, withdrawal_id: int, now: int) -> WithdrawalResult:
+        """Pay a due withdrawal, or reject it if paying would leave the account below its initial
+        requirements (the funds then return to ``available``; the result carries
+        WITHDRAWAL_BELOW_INITIAL_MARGIN and the withdrawal is over either way)."""
+        wid = _as_int(withdrawal_id, "withdrawal_id")
+        now = _as_int(now, "now")
+        w = self._withdrawals.get(wid)
+        if w is None:
+            return WithdrawalResult(Code.UNKNOWN_WITHDRAWAL, withdrawal_id=wid)
+        if now < w.due_at:
+            return WithdrawalResult(Code.WITHDRAWAL_NOT_DUE, withdrawal_id=wid, due_at=w.due_at)
+        del self._withdrawals[wid]
+        call = _Call()
+        call.balances[w.account] = None
+        if self._below_initial_without_withdrawals(w.account):
+            self.ledger.move(w.account, WITHDRAW, AVAILABLE, w.amount)
+            code = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
+            call.events.append(WithdrawalRejected(wid, w.account, w.amount, int(code)))
+        else:
+            self.ledger.withdraw(w.account, w.amount)
+            code = Code.OK
+            call.events.append(WithdrawalExecuted(wid, w.account, w.amount))
+        return WithdrawalResult(code, self._finish(call), wid, w.due_at)
+
+    def pending_withdrawals(self, account: int | None = None) -> dict[int, tuple[int, int, int]]:
+        """Pending withdrawals as ``{id: (account, amount_qq, due_at)}``, optionally of one account."""
+        return {wid: (w.account, w.amount, w.due_at) for wid, w in self._withdrawals.items()
+                if account is None or w.account == account}
+
+    # ------------------------------------------------------------------ orders
+
+    def submit(self, market: str, order_id: int, account: int, side: int, price_ppm: int,
+               size: int, *, tif: int = TimeInForce.GTC,
+               stp: int = SelfTradePrevention.EXPIRE_MAKER,
+               reduce_only: bool = False) -> SubmitResult:
+        """Validate, margin-check, lock, match and apply the fills of one order.
+
+        ``price_ppm`` is the limit (for TimeInForce.MARKET the protection price, 0 for none). A
+        reduce-only order locks nothing, must shrink the position, and is cut so that the account's
+        resting reduce-only orders never exceed its position.
+        """
+        order_id = _as_int(order_id, "order_id")
+        account = _as_int(account, "account")
+        side = _as_int(side, "side")
+        price = _as_int(price_ppm, "price_ppm")
+        size = _as_int(size, "size")
+        tif = _as_int(tif, "tif")
+        stp = _as_int(stp, "stp")
+        if not isinstance(reduce_only, (bool, np.bool_)):
+            raise InvalidType("reduce_only must be a bool")
+        reduce_only = bool(reduce_only)
+        m = self._market_or_none(market)
+        if m is None:
+            return SubmitResult(Code.UNKNOWN_MARKET, order_id=order_id)
+        code = m.book.check_place(order_id, account, side, price, size, tif, stp, reduce_only)
+        if code == Code.OK and account not in self.ledger.accounts:
+            code = Code.UNKNOWN_ACCOUNT
+        if code != Code.OK:
+            return self._rejected(m, order_id, account, code)
+        pos = m.position(account)
+        signed = size if side == BUY else -size
+        if reduce_only:
+            code, size = self._reduce_only_size(m, account, side, size)
+            if code != Code.OK:
+                return self._rejected(m, order_id, account, code)
+            lock = 0
+        else:
+            worst = self._worst_price(m, side, price, tif)
+            lock, code = self._order_lock(m, account, pos, signed, worst)
+            if code != Code.OK:
+                return self._rejected(m, order_id, account, code)
+        # take the lock, then match; a book rejection (post-only cross, FOK) undoes the lock
+        self.ledger.move(account, AVAILABLE, ORDERS, lock)
+        m.orders[order_id] = _Order(account, side, size, lock, reduce_only)
+        r = m.book.place(order_id, account, side, price, size, tif, stp, reduce_only)
+        if r.code != Code.OK:
+            del m.orders[order_id]
+            self.ledger.move(account, ORDERS, AVAILABLE, lock)
+            return self._rejected(m, order_id, account, r.code)
+        call = _Call(m)
+        call.events.append(OrderCreated(m.name, order_id, account, Side(side), price, size,
+                                        TimeInForce(tif), reduce_only, lock))
+        call.balances[account] = m.name
+        self._apply_book_result(m, r, call)
+        order = m.orders.get(order_id)
+        if order is not None and r.resting == 0:
+            self._drop_order(m, order_id, call)  # filled in full or expired: free what remains
+        elif order is not None and reduce_only:
+            m.reduce_only.setdefault(account, set()).add(order_id)
+        call.events.append(OrderAccepted(m.name, order_id, account, r.filled, r.resting, r.expired))
+        self._trim_reduce_only(m, call)
+        return SubmitResult(Code.OK, self._finish(call), order_id, r.filled, r.resting, r.expired,
+                            lock, size)
+
+    def cancel(self, market: str, order_id: int) -> CallResult:
+        """Cancel a live order; its remaining lock returns to ``available``."""
+        order_id = _as_int(order_id, "order_id")
+        return self._cancel_through_book(market, lambda book: book.cancel(order_id))
+
+    def cancel_all(self, market: str, account: int) -> CallResult:
+        """Cancel every live order of ``account`` in ``market``."""
+        account = _as_int(account, "account")
+        return self._cancel_through_book(market, lambda book: book.cancel_all(account))
+
+    def _cancel_through_book(self, market: str, book_call) -> CallResult:
+        m = self._market_or_none(market)
+        if m is None:
+            return CallResult(Code.UNKNOWN_MARKET)
+        r = book_call(m.book)
+        if r.code != Code.OK:
+            return CallResult(r.code)
+        call = _Call(m)
+        self._apply_book_result(m, r, call)
+        return CallResult(Code.OK, self._finish(call))
+
+    # ------------------------------------------------------------------ queries
+
+    def balances(self, account: int) -> Balances:
+        account = _as_int(account, "account")
+        b = self.ledger.accounts.get(account)
+        if b is None:
+            return Balances(0, 0, 0, MappingProxyType({}))
+        return Balances(b.available, b.locked_for_orders, b.locked_for_withdraw,
+                        MappingProxyType(dict(b.locked_for_positions)))
+
+    def position(self, account: int, market: str) -> PositionView:
+        account = _as_int(account, "account")
+        p = self._market(market).positions.get(account) or _Position()
+        return PositionView(p.size, p.open_notional, entry_price_ppm(p.size, p.open_notional),
+                            p.realized_pnl, p.status, p.settlement_status)
+
+    def margin(self, account: int, market: str) -> MarginView:
+        """Equity, requirements and health of ``account`` in ``market`` at the mark."""
+        account = _as_int(account, "account")
+        m = self._market(market)
+        p = m.positions.get(account) or _Position()
+        collateral = self.ledger.bucket(account, m.name) if account in self.ledger.accounts else 0
+        upnl = unrealized_pnl_qq(p.size, p.open_notional, m.mark_ppm)
+        equity = collateral + upnl
+        im = m.risk.initial_requirement_qq(p.size, m.mark_ppm, m.oi_notional())
+        mm = m.risk.maintenance_requirement_qq(p.size, m.mark_ppm)
+        health = equity * PRICE_SCALE_PPM // mm if mm > 0 else None  # floor
+        return MarginView(collateral, upnl, equity, im, mm, equity - im, health,
+                          mm > 0 and equity <= mm)
+
+    def open_interest(self, market: str) -> int:
+        """Open interest in contracts: the sum of long position sizes."""
+        return self._market(market).open_interest
+
+    def insurance_fund(self, market: str) -> int:
+        return self.ledger.markets[self._market(market).name].insurance_fund
+
+    def fees_collected(self, market: str) -> int:
+        return self.ledger.markets[self._market(market).name].fees
+
+    def bad_debt(self, market: str) -> int:
+        """Losses of this market's accounts that their position margin could not pay."""
+        return self._market(market).bad_debt
+
+    def order_lock(self, market: str, order_id: int) -> int | None:
+        """The margin still locked by a live order (None if the order is not live)."""
+        o = self._market(market).orders.get(_as_int(order_id, "order_id"))
+        return None if o is None else o.lock
+
+    def check_conservation(self) -> int:
+        """Raise IntegrityError unless every quantum is accounted for; returns net deposits."""
+        return self.ledger.check()
+
+    def check_integrity(self) -> None:
+        """Verify every invariant the exchange keeps (conservation, locks, positions, open
+        interest, the clearing pools, the books); raise IntegrityError on the first broken one."""
+        self.ledger.check()
+        locked = {a: 0 for a in self.ledger.accounts}
+        for m in self._markets.values():
+            m.book.check_integrity()
+            if len(m.book) != len(m.orders):
+                raise IntegrityError(f"{m.name}: {len(m.book)} orders in the book, "
+                                     f"{len(m.orders)} tracked")
+            for oid, o in m.orders.items():
+                info = m.book.order(oid)
+                if info is None or info["size"] != o.remaining or info["account"] != o.account:
+                    raise IntegrityError(f"{m.name}: order {oid} disagrees with the book")
+                if o.lock < 0 or (o.reduce_only and o.lock):
+                    raise IntegrityError(f"{m.name}: order {oid} has lock {o.lock}")
+                locked[o.account] += o.lock
+            longs = sum(p.size for p in m.positions.values() if p.size > 0)
+            shorts = -sum(p.size for p in m.positions.values() if p.size < 0)
+            if longs != shorts or longs != m.open_interest:
+                raise IntegrityError(f"{m.name}: longs {longs}, shorts {shorts}, "
+                                     f"open interest {m.open_interest}")
+            open_notional = sum(p.open_notional for p in m.positions.values())
+            if self.ledger.markets[m.name].pool + m.bad_debt != -open_notional:
+                raise IntegrityError(f"{m.name}: clearing pool {self.ledger.markets[m.name].pool}"
+                                     f" + bad debt {m.bad_debt} != -open notional "
+                                     f"{open_notional}")
+            for account, oids in m.reduce_only.items():
+                p = m.positions.get(account) or _Position()
+                total = sum(m.orders[oid].remaining for oid in oids)
+                if oids and (total > abs(p.size) or any(
+                        (m.orders[oid].side == BUY) != (p.size < 0) for oid in oids)):
+                    raise IntegrityError(f"{m.name}: reduce-only orders of {account} exceed or "
+                                         f"do not reduce its position")
+        for account, b in self.ledger.accounts.items():
+            if b.locked_for_orders != locked[account]:
+                raise IntegrityError(f"account {account}: locked_for_orders "
+                                     f"{b.locked_for_orders} != sum of its orders' locks "
+                                     f"{locked[account]}")
+        wd = {a: 0 for a in self.ledger.accounts}
+        for w in self._withdrawals.values():
+            wd[w.account] += w.amount
+        for account, b in self.ledger.accounts.items():
+            if b.locked_for_withdraw != wd[account]:
+                raise IntegrityError(f"account {account}: locked_for_withdraw does not match its "
+                                     "pending withdrawals")
+
+    # ------------------------------------------------------------------ internals: checks
+
+    def _market_or_none(self, market) -> _Market | None:
+        return self._markets.get(_as_market_name(market))
+
+    def _market(self, market) -> _Market:
+        m = self._market_or_none(market)
+        if m is None:
+            raise InvalidInput(f"no market named {market!r}")
+        return m
+
+    @staticmethod
+    def _valid_account(account) -> int:
+        account = _as_int(account, "account")
+        if account < 0:
+            raise InvalidInput(f"account={account} must be a non-negative integer")
+        return account
+
+    @staticmethod
+    def _valid_mark(price_ppm) -> int:
+        price = _as_int(price_ppm, "mark price_ppm")
+        if not 0 < price < PRICE_SCALE_PPM:
+            raise InvalidInput(f"mark price_ppm={price} must lie strictly inside (0, 1_000_000)")
+        return price
+
+    @staticmethod
+    def _worst_price(m: _Market, side: int, price: int, tif: int) -> int:
+        """The least favourable price the order can fill at (market orders: the grid's edge)."""
+        if tif == TimeInForce.MARKET and price == 0:
+            return PRICE_SCALE_PPM - m.book.tick_ppm if side == BUY else m.book.tick_ppm
+        return price
+
+    def _order_lock(self, m: _Market, account: int, pos: _Position, signed: int,
+                    worst: int) -> tuple[int, int]:
+        """The lock of a new order and its pre-trade verdict (OK, BELOW_INITIAL_MARGIN or
+        INSUFFICIENT_AVAILABLE). The lock is the order's initial requirement at its worst price
+        with open interest as it would then be, a reserve for the taker fee at the highest
+        possible notional, and the loss against the mark of filling at the worst price. Open
+        interest "as it would then be" is its worst case: this account's long change, plus, for a
+        sell, buyers who open as many new longs."""
+        risk, mark, q = m.risk, m.mark_ppm, abs(signed)
+        oi_after = (m.open_interest + max(pos.size + signed, 0) - max(pos.size, 0)
+                    + (q if signed < 0 else 0))
+        gap = max(0, (worst - mark) if signed > 0 else (mark - worst))
+        lock = (risk.initial_requirement_qq(signed, worst, m.oi_notional(oi_after))
+                + q * max(risk.taker_fee_ppm, 0) + q * gap)
+        # filled in full at the worst price, would the account stay at or above initial margin?
+        new_size, new_on, realized = apply_fill(pos.size, pos.open_notional, signed, worst)
+        collateral = (self.ledger.bucket(account, m.name) + lock + realized
+                      - risk.taker_fee_qq(q * worst))
+        equity = collateral + unrealized_pnl_qq(new_size, new_on, mark)
+        if equity < risk.initial_requirement_qq(new_size, mark, m.oi_notional(oi_after)):
+            return lock, Code.BELOW_INITIAL_MARGIN
+        if self.ledger.bucket(account, AVAILABLE) < lock:
+            return lock, Code.INSUFFICIENT_AVAILABLE
+        return lock, Code.OK
+
+    def _reduce_only_size(self, m: _Market, account: int, side: int, size: int) -> tuple[int, int]:
+        """A reduce-only order's size, cut so resting reduce-only orders never exceed |position|."""
+        pos = m.position(account).size
+        if pos == 0 or (side == BUY) != (pos < 0):
+            return Code.REDUCE_ONLY_WOULD_INCREASE, 0
+        resting = sum(m.orders[oid].remaining for oid in m.reduce_only.get(account, ()))
+        room = (abs(pos) - resting) // m.book.lot * m.book.lot
+        if room <= 0:
+            return Code.REDUCE_ONLY_WOULD_INCREASE, 0
+        size = min(size, room)
+        if size < m.book.min_size:
+            return Code.SIZE_BELOW_MINIMUM, 0
+        return Code.OK, size
+
+    def _below_initial_without_withdrawals(self, account: int) -> bool:
+        """Would the account, without its pending withdrawals, be below its initial requirements
+        (free money + equity in every market < Σ initial requirements)?"""
+        b = self.ledger.accounts[account]
+        equity = b.available + b.locked_for_orders
+        required = 0
+        for m in self._markets.values():
+            v = self.margin(account, m.name)
+            equity += v.equity_qq
+            required += v.initial_requirement_qq
+        return equity < required
+
+    def _rejected(self, m: _Market, order_id: int, account: int, code: int) -> SubmitResult:
+        return SubmitResult(int(code), (OrderRejected(m.name, order_id, account, int(code)),),
+                            order_id)
+
+    # ------------------------------------------------------------------ internals: fills
+
+    def _apply_book_result(self, m: _Market, r, call: _Call) -> None:
+        for f in r.fills:
+            self._apply_fill(m, f, call)
+        for c in r.cancelled:
+            o = m.orders[c.order_id]
+            released = o.lock
+            self._drop_order(m, c.order_id, call)
+            call.events.append(OrderCancelled(m.name, c.order_id, c.account, c.size, c.reason,
+                                              released))
+
+    def _apply_fill(self, m: _Market, f, call: _Call) -> None:
+        risk, q, price = m.risk, f.size, f.price_ppm
+        notional = q * price
+        taker_side = int(f.taker_side)
+        oi_delta = 0
+        reduced = []
+        taker_signed = q if taker_side == BUY else -q
+        for account, oid, signed in ((f.taker_account, f.taker_order_id, taker_signed),
+                                     (f.maker_account, f.maker_order_id, -taker_signed)):
+            o = m.orders[oid]
+            moved = -(-o.lock * q // o.remaining)  # the filled share, rounded up: ≤ o.lock
+            o.lock -= moved
+            o.remaining -= q
+            self.ledger.move(account, ORDERS, m.name, moved)
+            p = m.position(account)
+            before = p.size
+            p.size, p.open_notional, realized = apply_fill(p.size, p.open_notional, signed, price)
+            p.realized_pnl += realized
+            p.status = PositionStatus.OPEN if p.size else PositionStatus.CLOSED
+            p.settlement_status = SettlementStatus.PENDING_SETTLE
+            if realized > 0:
+                self.ledger.pay_from_pool(account, m.name, realized)
+            elif realized < 0:
+                m.bad_debt += -realized - self.ledger.collect(account, m.name, -realized, "pool")
+            oi_delta += max(p.size, 0) - max(before, 0)
+            if abs(p.size) < abs(before) or (p.size < 0) != (before < 0):
+                reduced.append(account)
+            call.balances[account] = m.name
+            call.positions[account] = None
+        # fees: the taker's first, so a rebate is paid out of fees actually collected
+        taker_fee = risk.taker_fee_qq(notional)
+        maker_fee = risk.maker_fee_qq(notional)
+        collected = self.ledger.collect(f.taker_account, m.name, taker_fee, "fees")
+        if maker_fee >= 0:
+            collected += self.ledger.collect(f.maker_account, m.name, maker_fee, "fees")
+        else:
+            rebate = min(-maker_fee, collected)
+            self.ledger.pay_rebate(f.maker_account, m.name, rebate)
+            collected -= rebate
+        self.ledger.fees_to_insurance(m.name, risk.insurance_share_qq(collected))
+        m.open_interest += oi_delta
+        for account in reduced:
+            self._release_freed_margin(m, account)
+        call.events.append(OrderFilled(m.name, f.taker_order_id, f.taker_account,
+                                       f.maker_order_id, f.maker_account, Side(taker_side),
+                                       price, q, taker_fee, maker_fee))
+        if f.maker_remaining == 0:
+            self._drop_order(m, f.maker_order_id, call)
+
+    def _release_freed_margin(self, m: _Market, account: int) -> None:
+        """After a reduction, return to ``available`` the position margin above the initial
+        requirement (never more than the equity above it)."""
+        v = self.margin(account, m.name)
+        release = max(0, min(v.collateral_qq - v.initial_requirement_qq, v.free_collateral_qq))
+        self.ledger.move(account, m.name, AVAILABLE, release)
+
+    def _drop_order(self, m: _Market, order_id: int, call: _Call) -> None:
+        """Forget an order that left the book; its remaining lock returns to ``available``."""
+        o = m.orders.pop(order_id)
+        self.ledger.move(o.account, ORDERS, AVAILABLE, o.lock)
+        o.lock = 0
+        if o.reduce_only:
+            oids = m.reduce_only.get(o.account)
+            if oids is not None:
+                oids.discard(order_id)
+                if not oids:
+                    del m.reduce_only[o.account]
+        call.balances[o.account] = m.name
+
+    def _trim_reduce_only(self, m: _Market, call: _Call) -> None:
+        """Cancel or shrink resting reduce-only orders of touched accounts that would no longer
+        only reduce (largest-priced last: the orders nearest the touch keep their size)."""
+        for account in list(call.positions):
+            oids = m.reduce_only.get(account)
+            if not oids:
+                continue
+            pos = m.position(account).size
+            room = abs(pos)
+            for oid in sorted(oids, key=lambda i: (m.book.order(i)["price_ppm"], i),
+                              reverse=pos < 0):
+                o = m.orders[oid]
+                wrong_side = pos == 0 or (o.side == BUY) != (pos < 0)
+                keep = 0 if wrong_side else min(o.remaining, room) // m.book.lot * m.book.lot
+                room -= keep
+                if keep == o.remaining:
+                    continue
+                if keep == 0:
+                    r = m.book.cancel(oid)
+                    self._drop_order(m, oid, call)
+                    call.events.append(OrderCancelled(m.name, oid, account, o.remaining,
+                                                      CancelReason.REDUCE_ONLY, 0))
+                else:
+                    r = m.book.amend(oid, keep)
+                    o.remaining = keep
+                if r.code != Code.OK:
+                    raise IntegrityError(f"book refused to trim reduce-only order {oid}: {r.code}")
+
+    def _finish(self, call: _Call) -> tuple[Event, ...]:
+        m = call.market
+        for account in call.positions:
+            p = m.positions[account]
+            call.events.append(PositionUpdated(m.name, account, p.size, p.open_notional,
+                                               p.realized_pnl, p.status, p.settlement_status))
+        for account, market in call.balances.items():
+            b = self.ledger.accounts[account]
+            lfp = b.locked_for_positions.get(market, 0) if market is not None else 0
+            call.events.append(BalanceUpdated(account, b.available, b.locked_for_orders,
+                                              b.locked_for_withdraw, market, lfp))
+        return tuple(call.events)
