@@ -1,5 +1,6 @@
 """pytest-benchmark suites of the exchange core: end-to-end submit (margin check, lock, match, fills
-applied to both positions) next to the bare book on the same seeded flow, and the margin query.
+applied to both positions) per call and batched, next to the bare book on the same seeded flow,
+and the margin query.
 
 The flow is the book benchmark's (several hundred accounts, each funded far beyond its needs, so
 every order the book accepts the exchange accepts too); both runs must end with the same book.
@@ -20,8 +21,13 @@ MARKET = "BENCH"
 
 
 @pytest.fixture(scope="module")
-def rows():
-    return call_rows(generate_flow(FlowSpec(n_events=N_EVENTS, n_accounts=N_ACCOUNTS)))
+def cmds():
+    return generate_flow(FlowSpec(n_events=N_EVENTS, n_accounts=N_ACCOUNTS))
+
+
+@pytest.fixture(scope="module")
+def rows(cmds):
+    return call_rows(cmds)
 
 
 def _exchange():
@@ -76,6 +82,20 @@ def test_exchange_submit_per_call(benchmark, rows):
     assert ex.book(MARKET).state_hash() == book.state_hash()
     assert ex.open_interest(MARKET) > 0
     ex.check_integrity()
+
+
+def test_exchange_submit_batch(benchmark, cmds):
+    exchanges = []
+
+    def setup():
+        exchanges.append(_exchange())
+        return (exchanges[-1], cmds), {}
+
+    benchmark.pedantic(lambda ex, c: ex.process(MARKET, c), setup=setup, rounds=2, iterations=1)
+    benchmark.extra_info["events_per_s"] = len(cmds) / benchmark.stats.stats.min
+    book = OrderBook(tick_ppm=1000)
+    book.process(cmds)
+    assert exchanges[-1].book(MARKET).state_hash() == book.state_hash()
 
 
 def test_margin_query(benchmark, rows):

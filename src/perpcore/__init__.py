@@ -43,9 +43,11 @@ from perpcore.book_types import (
 from perpcore.codes import Code, describe
 from perpcore.events import Event, PositionStatus, SettlementStatus
 from perpcore.exchange import (
+    EXCHANGE_RESULT_DTYPE,
     Balances,
     CallResult,
     Exchange,
+    ExchangeBatch,
     MarginView,
     PositionView,
     SubmitResult,
@@ -105,7 +107,9 @@ __all__ = [
     "SettlementStatus",
     "Balances",
     "CallResult",
+    "EXCHANGE_RESULT_DTYPE",
     "Exchange",
+    "ExchangeBatch",
     "MarginView",
     "PositionView",
     "SubmitResult",

@@ -24,7 +24,16 @@ import numpy as np
 
 from perpcore._book import OrderBook
 from perpcore._margin import RiskTier, apply_fill, entry_price_ppm, unrealized_pnl_qq
-from perpcore.book_types import PRICE_SCALE_PPM, CancelReason, SelfTradePrevention, Side, TimeInForce
+from perpcore.book_types import (
+    COMMAND_DTYPE,
+    FLAG_REDUCE_ONLY,
+    PRICE_SCALE_PPM,
+    CancelReason,
+    Op,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+)
 from perpcore.codes import Code
 from perpcore.errors import IntegrityError, InvalidInput, InvalidType
 from perpcore.events import (
@@ -54,7 +63,23 @@ __all__ = [
     "SubmitResult",
     "CallResult",
     "WithdrawalResult",
+    "ExchangeBatch",
+    "EXCHANGE_RESULT_DTYPE",
 ]
+
+EXCHANGE_RESULT_DTYPE = np.dtype(
+    [
+        ("code", "<i4"),
+        ("n_events", "<i4"),
+        ("order_id", "<i8"),
+        ("filled", "<i8"),
+        ("resting", "<i8"),
+        ("expired", "<i8"),
+        ("lock_qq", "<i8"),
+    ],
+    align=True,
+)
+"""One row per command of ``Exchange.process``: its outcome and how many events it emitted."""
 
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -131,6 +156,15 @@ class SubmitResult(CallResult):
 class WithdrawalResult(CallResult):
     withdrawal_id: int = 0
     due_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeBatch:
+    """Output of ``Exchange.process``: one EXCHANGE_RESULT_DTYPE row per command, and the events of
+    all commands in order (command i emitted ``results['n_events'][i]`` of them)."""
+
+    results: np.ndarray
+    events: tuple[Event, ...]
 
 
 # ------------------------------------------------------------------------------- internal state
@@ -439,6 +473,37 @@ class Exchange:
         call = _Call(m)
         self._apply_book_result(m, r, call)
         return CallResult(Code.OK, self._finish(call))
+
+    def process(self, market: str, commands: np.ndarray) -> ExchangeBatch:
+        """Run a numpy array of COMMAND_DTYPE commands (PLACE, CANCEL, CANCEL_ALL) through one
+        market, command by command with the same semantics as the per-call methods (AMEND gets
+        INVALID_OP: amending a margined order is not offered yet)."""
+        if not isinstance(commands, np.ndarray) or commands.dtype != COMMAND_DTYPE:
+            raise InvalidType("commands must be a numpy array of COMMAND_DTYPE")
+        out = np.zeros(len(commands), EXCHANGE_RESULT_DTYPE)
+        events: list[Event] = []
+        rows = zip(commands["op"].tolist(), commands["side"].tolist(), commands["tif"].tolist(),
+                   commands["stp"].tolist(), commands["flags"].tolist(),
+                   commands["order_id"].tolist(), commands["account"].tolist(),
+                   commands["price_ppm"].tolist(), commands["size"].tolist())
+        for i, (op, side, tif, stp, flags, oid, account, price, size) in enumerate(rows):
+            if op == Op.PLACE:
+                if flags & ~FLAG_REDUCE_ONLY:
+                    r = SubmitResult(Code.INVALID_FLAGS, order_id=oid)
+                else:
+                    r = self.submit(market, oid, account, side, price, size, tif=tif, stp=stp,
+                                    reduce_only=bool(flags & FLAG_REDUCE_ONLY))
+                out[i] = (r.code, len(r.events), oid, r.filled, r.resting, r.expired, r.lock_qq)
+            else:
+                if op == Op.CANCEL:
+                    r = self.cancel(market, oid)
+                elif op == Op.CANCEL_ALL:
+                    r = self.cancel_all(market, account)
+                else:
+                    r = CallResult(Code.INVALID_OP)
+                out[i] = (r.code, len(r.events), oid, 0, 0, 0, 0)
+            events.extend(r.events)
+        return ExchangeBatch(out, tuple(events))
 
     # ------------------------------------------------------------------ queries
 

@@ -2,6 +2,7 @@
 positions, fees and the insurance fund, reduce-only orders, withdrawals, and rejections that change
 nothing. Amounts are worked out by hand in the comments (qq = 1e-6 USDC)."""
 
+import numpy as np
 import pytest
 
 import perpcore
@@ -419,3 +420,50 @@ def test_add_market_validates_its_arguments(ex):
         ex.add_market("X", mark_ppm=1_000_000)
     with pytest.raises(perpcore.InvalidType):
         ex.add_market("Y", risk={"base_imf_ppm": 1})
+
+
+# ------------------------------------------------------------------------------- batch
+
+def _funded(accounts):
+    ex = Exchange()
+    ex.add_market(M, tick_ppm=1000, risk=TIER, mark_ppm=500_000)
+    for account in range(accounts):
+        ex.deposit(account, 50 * USDC)  # tight: some orders are refused for margin
+    return ex
+
+
+def test_process_runs_a_command_array_exactly_like_the_per_call_methods():
+    from perpcore.workload import FlowSpec, generate_flow
+
+    cmds = generate_flow(FlowSpec(n_events=3_000, n_accounts=30, target_live=300, seed=3))
+    batch_ex, call_ex = _funded(30), _funded(30)
+
+    out = batch_ex.process(M, cmds)
+
+    events = []
+    for i, c in enumerate(cmds):
+        if c["op"] == perpcore.Op.PLACE:
+            r = call_ex.submit(M, int(c["order_id"]), int(c["account"]), int(c["side"]),
+                               int(c["price_ppm"]), int(c["size"]), tif=int(c["tif"]))
+            assert (out.results["filled"][i], out.results["lock_qq"][i]) == (r.filled, r.lock_qq)
+        else:
+            r = call_ex.cancel(M, int(c["order_id"]))
+        assert out.results["code"][i] == r.code and out.results["n_events"][i] == len(r.events)
+        events.extend(r.events)
+    assert out.events == tuple(events)
+    codes = set(out.results["code"].tolist())
+    assert Code.OK in codes and Code.INSUFFICIENT_AVAILABLE in codes  # both paths exercised
+    assert batch_ex.book(M).state_hash() == call_ex.book(M).state_hash()
+    batch_ex.check_integrity()
+
+
+def test_process_refuses_what_it_does_not_offer(ex):
+    cmds = np.zeros(2, perpcore.COMMAND_DTYPE)
+    cmds[0] = (perpcore.Op.AMEND, 0, 0, 0, 0, 1, ALICE, 0, 5)
+    cmds[1] = (perpcore.Op.PLACE, 0, 0, 0, 4, 1, ALICE, 500_000, 5)
+
+    out = ex.process(M, cmds)
+
+    assert out.results["code"].tolist() == [Code.INVALID_OP, Code.INVALID_FLAGS]
+    with pytest.raises(perpcore.InvalidType):
+        ex.process(M, np.zeros(1, perpcore.RESULT_DTYPE))
