@@ -53,7 +53,10 @@ from perpcore.exchange import (
     SubmitResult,
     WithdrawalResult,
 )
+from perpcore.lifecycle import MarketLifecycle, MarketPhase
+from perpcore.mark import MarkParams, MarkPriceService
 from perpcore.errors import (
+    IllegalTransition,
     IntegrityError,
     InvalidInput,
     InvalidType,
@@ -103,6 +106,10 @@ __all__ = [
     "Code",
     "describe",
     "Event",
+    "MarketLifecycle",
+    "MarketPhase",
+    "MarkParams",
+    "MarkPriceService",
     "PositionStatus",
     "SettlementStatus",
     "Balances",
@@ -114,6 +121,7 @@ __all__ = [
     "PositionView",
     "SubmitResult",
     "WithdrawalResult",
+    "IllegalTransition",
     "IntegrityError",
     "InvalidInput",
     "InvalidType",

@@ -12,6 +12,7 @@ __all__ = [
     "InvalidType",
     "SnapshotError",
     "IntegrityError",
+    "IllegalTransition",
 ]
 
 
@@ -34,3 +35,7 @@ class SnapshotError(InvalidInput):
 class IntegrityError(PerpcoreError, AssertionError):
     """A stateful structure found one of its own invariants broken (a bug, never a user error)."""
 
+
+
+class IllegalTransition(PerpcoreError, ValueError):
+    """A state machine was asked for a transition its rules do not allow (nothing changed)."""

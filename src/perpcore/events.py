@@ -15,6 +15,7 @@ from enum import IntEnum
 from typing import Any, ClassVar
 
 from perpcore.book_types import CancelReason, Side, TimeInForce
+from perpcore.lifecycle import MarketPhase
 
 __all__ = [
     "PositionStatus",
@@ -32,6 +33,8 @@ __all__ = [
     "OrderCancelled",
     "BalanceUpdated",
     "PositionUpdated",
+    "MarkPriceUpdated",
+    "MarketPhaseChanged",
 ]
 
 
@@ -220,3 +223,34 @@ class PositionUpdated(Event):
     @property
     def stream(self) -> str:
         return "position.event"
+
+
+@dataclass(frozen=True, slots=True)
+class MarkPriceUpdated(Event):
+    """The mark service's output after an oracle reading (``accepted`` False: it changed nothing)."""
+
+    kind: ClassVar[str] = "mark_price_updated"
+    market: str
+    mark_ppm: int
+    index_ppm: int
+    phase: MarketPhase
+    stale: bool
+    accepted: bool
+    at: int
+
+    @property
+    def stream(self) -> str:
+        return "mark_price.event"
+
+
+@dataclass(frozen=True, slots=True)
+class MarketPhaseChanged(Event):
+    kind: ClassVar[str] = "market_phase_changed"
+    market: str
+    from_phase: MarketPhase
+    to_phase: MarketPhase
+    at: int
+
+    @property
+    def stream(self) -> str:
+        return "market.event"
