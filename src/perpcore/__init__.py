@@ -18,6 +18,14 @@ from perpcore._margin import (
     maintenance_requirement_qq,
     unrealized_pnl_qq,
 )
+from perpcore._funding import (
+    FundingParams,
+    FundingSampler,
+    average_padded,
+    funding_cap_idx,
+    funding_payment_qq,
+    median_padded,
+)
 from perpcore.book_types import (
     CANCEL_DTYPE,
     COMMAND_DTYPE,
@@ -41,6 +49,7 @@ from perpcore.book_types import (
     Trade,
 )
 from perpcore.codes import Code, describe
+from perpcore.funding_types import FundingPeriod
 from perpcore.events import Event, PositionStatus, SettlementStatus
 from perpcore.exchange import (
     EXCHANGE_RESULT_DTYPE,
@@ -103,6 +112,13 @@ __all__ = [
     "initial_requirement_qq",
     "maintenance_requirement_qq",
     "unrealized_pnl_qq",
+    "FundingParams",
+    "FundingPeriod",
+    "FundingSampler",
+    "average_padded",
+    "funding_cap_idx",
+    "funding_payment_qq",
+    "median_padded",
     "Code",
     "describe",
     "Event",

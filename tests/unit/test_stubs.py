@@ -1,8 +1,9 @@
-"""The hand-written stubs src/perpcore/_book.pyi and _margin.pyi must describe the compiled modules
-exactly.
+"""The hand-written stubs src/perpcore/_book.pyi, _margin.pyi and _funding.pyi must describe the
+compiled modules exactly.
 
 Checked: each stub's public names equal the runtime module's own public names and the public
-attributes of its classes (OrderBook, Result, BatchBuffers, RiskTier); each member is the same kind
+attributes of its classes (OrderBook, Result, BatchBuffers, RiskTier, FundingParams,
+FundingSampler); each member is the same kind
 (property, method, staticmethod); functions and methods take the same parameters with the same
 defaults; every annotation resolves; and the values the native modules really return conform to
 the stubs' return annotations.
@@ -23,12 +24,13 @@ import numpy as np
 import pytest
 
 import perpcore
-from perpcore import _book, _margin, book_types, codes, errors
+from perpcore import _book, _funding, _margin, book_types, codes, errors, funding_types
 
 STUB_SUFFIX = "_stub_under_test"
 CLASSES = ("OrderBook", "Result", "BatchBuffers")
 # (runtime module, class) of every native class the stubs describe
-ALL_CLASSES = [(_book, name) for name in CLASSES] + [(_margin, "RiskTier")]
+ALL_CLASSES = [(_book, name) for name in CLASSES] + [(_margin, "RiskTier")] + [
+    (_funding, "FundingParams"), (_funding, "FundingSampler")]
 CLASS_IDS = [name for _, name in ALL_CLASSES]
 # protocol methods that, when the runtime class defines them, the stub must declare
 PROTOCOL_DUNDERS = {"__len__", "__contains__", "__iter__", "__getitem__", "__reduce__", "__eq__",
@@ -91,9 +93,13 @@ def _stub_params(fn):
     for arg, default in zip(positional, defaults):
         kind = "positional_only" if arg in a.posonlyargs else "positional_or_keyword"
         out.append((arg.arg, kind, default))
+    if a.vararg is not None:
+        out.append((a.vararg.arg, "var_positional", inspect.Parameter.empty))
     for arg, default in zip(a.kwonlyargs, a.kw_defaults):
         out.append((arg.arg, "keyword_only",
                     inspect.Parameter.empty if default is None else ast.literal_eval(default)))
+    if a.kwarg is not None:
+        out.append((a.kwarg.arg, "var_keyword", inspect.Parameter.empty))
     return out
 
 
@@ -125,7 +131,8 @@ def _runtime_module_names(module=_book):
         value = getattr(module, name)
         if isinstance(value, types.ModuleType):
             continue
-        if any(getattr(m, name, object()) is value for m in (book_types, codes, errors)):
+        if any(getattr(m, name, object()) is value
+               for m in (book_types, codes, errors, funding_types)):
             continue
         own.add(name)
     return own
@@ -473,3 +480,131 @@ def test_a_pickled_risk_tier_uses_the_reduce_the_stub_describes():
 
     assert restore(fields) == tier
     assert pickle.loads(pickle.dumps(tier)) == tier
+
+
+# --------------------------------------------------------------------------- the funding sampler
+
+FUNDING_FIELDS = dict(impact_notional_qq=10_000_000, sample_clamp_ppm=50_000, blocks_per_minute=2,
+                      minutes_per_period=2, base_imf_ppm=100_000, mmf_ppm=50_000)
+
+
+def test_the_funding_stub_declares_exactly_the_modules_own_public_names():
+    assert _stub_module_names(_stub_tree(_funding)) == _runtime_module_names(_funding)
+    assert {"FundingParams", "FundingSampler", "median_padded"} <= _runtime_module_names(_funding)
+
+
+def test_funding_functions_take_the_same_parameters_with_the_same_defaults():
+    functions = _stub_functions(_funding)
+    assert len(functions) == 4
+    for name, fn in functions.items():
+        assert _stub_params(fn) == _runtime_params(_funding, name), name
+
+
+def test_every_annotation_in_the_funding_stub_resolves():
+    stub = _load_stub(_funding)
+    for name in _stub_functions(_funding):
+        assert "return" in typing.get_type_hints(getattr(stub, name)), name
+    for class_name in ("FundingParams", "FundingSampler"):
+        for name, value in vars(getattr(stub, class_name)).items():
+            fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+            if inspect.isfunction(fn):
+                hints = typing.get_type_hints(fn)
+                assert "return" in hints, f"{class_name}.{name} return type"
+
+
+def _funding_book():
+    book = _book.OrderBook()
+    book.place(1, 1, perpcore.Side.BUY, 490_000, 100)
+    book.place(2, 2, perpcore.Side.SELL, 510_000, 100)
+    return book
+
+
+def _funding_returned_values():
+    f = _funding
+    yield "median_padded", f.median_padded([3, -1], 3)
+    yield "average_padded", f.average_padded([3, -1], 3)
+    yield "funding_cap_idx", f.funding_cap_idx(400_000, 100_000, 50_000)
+    yield "funding_payment_qq", f.funding_payment_qq(-3, 10**6, 0)
+
+
+def _funding_params_returned_values():
+    params = _funding.FundingParams(**FUNDING_FIELDS)
+    for name in params.as_dict():
+        yield name, getattr(params, name)
+    yield "for_tier", _funding.FundingParams.for_tier(
+        _margin.RiskTier(), **{k: v for k, v in FUNDING_FIELDS.items() if "mf" not in k})
+    yield "cap_idx", params.cap_idx(400_000)
+    yield "as_dict", params.as_dict()
+    yield "__eq__", params == _funding.FundingParams(**FUNDING_FIELDS)
+    yield "__hash__", hash(params)
+    yield "__reduce__", params.__reduce__()
+
+
+def _funding_sampler_returned_values():
+    from perpcore.reference import ReferenceOrderBook
+
+    sampler = _funding.FundingSampler(_funding.FundingParams(**FUNDING_FIELDS))
+    reference_book = ReferenceOrderBook()
+    reference_book.place(1, 1, perpcore.Side.BUY, 490_000, 100)
+    reference_book.place(2, 2, perpcore.Side.SELL, 510_000, 100)
+    yield "params", sampler.params
+    yield "sample", sampler.sample(_funding_book(), 480_000)
+    yield "sample", sampler.sample(reference_book, 480_000)
+    yield "samples_in_minute", sampler.samples_in_minute
+    yield "close_minute", sampler.close_minute()
+    yield "minutes_in_period", sampler.minutes_in_period
+    yield "close_period", sampler.close_period(500_000)
+    yield "cumulative_index", sampler.cumulative_index
+    yield "check_integrity", sampler.check_integrity()
+
+
+def test_what_the_funding_functions_return_conforms_to_the_stub():
+    stub = _load_stub(_funding)
+    seen = set()
+    for name, value in _funding_returned_values():
+        seen.add(name)
+        hint = typing.get_type_hints(getattr(stub, name))["return"]
+        assert _conforms(value, hint), f"{name} returned {value!r}, stub says {hint}"
+    assert seen == set(_stub_functions(_funding)), "every function must be sampled"
+
+
+@pytest.mark.parametrize(("class_name", "values"), [
+    ("FundingParams", _funding_params_returned_values),
+    ("FundingSampler", _funding_sampler_returned_values),
+])
+def test_what_the_funding_classes_return_conforms_to_the_stub(class_name, values):
+    stub = _load_stub(_funding)
+    seen = set()
+    for name, value in values():
+        seen.add(name)
+        hint = _return_hint(getattr(stub, class_name), name)
+        assert _conforms(value, hint), f"{class_name}.{name} returned {value!r}, stub says {hint}"
+    assert seen == set(_stub_members(_stub_tree(_funding), class_name)) - {"__init__"}
+
+
+def test_the_funding_constructors_match_the_stub():
+    members = _stub_members(_stub_tree(_funding), "FundingParams")
+    params = _stub_params(members["__init__"][1])[1:]  # without self
+    defaults = {name: d for name, _, d in params if d is not inspect.Parameter.empty}
+
+    assert {kind for _, kind, _ in params} == {"keyword_only"}
+    names = [name for name, _, _ in params]
+    assert names == list(_funding.FundingParams(**FUNDING_FIELDS).as_dict())
+    assert defaults == {"rate_scale_ppm": 125_000}
+    assert _funding.FundingParams(**FUNDING_FIELDS).rate_scale_ppm == 125_000
+    with pytest.raises(TypeError):
+        _funding.FundingParams(*FUNDING_FIELDS.values())
+
+    sampler_params = _stub_params(_stub_members(_stub_tree(_funding), "FundingSampler")
+                                  ["__init__"][1])[1:]
+    assert sampler_params == [("params", "positional_or_keyword", inspect.Parameter.empty),
+                              ("cumulative_index", "keyword_only", 0)]
+    assert _funding.FundingSampler(_funding.FundingParams(**FUNDING_FIELDS)).cumulative_index == 0
+
+
+def test_pickled_funding_params_use_the_reduce_the_stub_describes():
+    params = _funding.FundingParams(**FUNDING_FIELDS)
+    restore, (fields,) = params.__reduce__()
+
+    assert restore(fields) == params
+    assert pickle.loads(pickle.dumps(params)) == params
