@@ -6,5 +6,6 @@ speed baseline.
 """
 
 from perpcore.reference.book import ReferenceOrderBook, Result
+from perpcore.reference.funding import ReferenceFundingSampler
 
-__all__ = ["ReferenceOrderBook", "Result"]
+__all__ = ["ReferenceOrderBook", "ReferenceFundingSampler", "Result"]
