@@ -1,6 +1,7 @@
 # perpcore's two commands: `make demo` (the main job on embedded defaults) and `make test` (the whole
-# suite: release build, debug build, benchmark budgets). Both set everything up from scratch on a
-# fresh machine: a virtualenv with the pinned toolchain, then perpcore built from these sources.
+# suite: contracts, release build, debug build, benchmark budgets). Both set everything up from
+# scratch on a fresh machine: a virtualenv with the pinned toolchain, then perpcore built from these
+# sources; the contracts' toolchain (forge, solcjs, OpenZeppelin) comes from npm's lockfile.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -9,12 +10,12 @@ DEPS_STAMP := $(VENV)/.deps-installed
 DEBUG_SITE := build/debug-site
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: demo test install debug-build test-release test-debug bench-check bench clean
+.PHONY: demo test install debug-build test-contracts test-release test-debug bench-check bench clean
 
 demo: install
 	$(BIN)/perpcore demo
 
-test: test-release test-debug bench-check
+test: test-contracts test-release test-debug bench-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,10 @@ debug-build: $(DEPS_STAMP)
 	PERPCORE_DEBUG=1 $(BIN)/python -m pip install --quiet --no-build-isolation --no-deps \
 		--target $(DEBUG_SITE) .
 
+# forge first: its closing line is not a test summary CI parses, pytest's is
+test-contracts:
+	contracts/test.sh
+
 test-release: install
 	$(BIN)/python -m pytest -q tests
 	$(BIN)/python -m pytest -q benchmarks --benchmark-disable-gc --benchmark-columns=min,median,max,rounds
@@ -48,4 +53,5 @@ bench: install
 
 clean:
 	rm -rf build $(VENV) src/perpcore.egg-info .pytest_cache .hypothesis .benchmarks
+	rm -rf contracts/node_modules contracts/out contracts/cache
 	find src -name '*.so' -delete
