@@ -42,17 +42,17 @@ from perpcore.book_types import (
 )
 from perpcore.codes import Code, describe
 from perpcore.events import Event, PositionStatus, SettlementStatus
-from perpcore.exchange import (
+from perpcore.exchange_types import (
     EXCHANGE_RESULT_DTYPE,
     Balances,
     CallResult,
-    Exchange,
     ExchangeBatch,
     MarginView,
     PositionView,
     SubmitResult,
     WithdrawalResult,
 )
+from perpcore.reference.exchange import ReferenceExchange as Exchange
 from perpcore.errors import (
     IntegrityError,
     InvalidInput,

@@ -6,5 +6,6 @@ speed baseline.
 """
 
 from perpcore.reference.book import ReferenceOrderBook, Result
+from perpcore.reference.exchange import ReferenceExchange
 
-__all__ = ["ReferenceOrderBook", "Result"]
+__all__ = ["ReferenceOrderBook", "Result", "ReferenceExchange"]
