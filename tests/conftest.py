@@ -38,6 +38,7 @@ def book_cls(request):
 
 
 EXCHANGE_IMPLEMENTATIONS = {
+    "native": perpcore.Exchange,
     "reference": ReferenceExchange,
 }
 

@@ -4,6 +4,7 @@ Public API only; every name is defined in its own module.
 """
 
 from perpcore._book import DEBUG_BUILD, BatchBuffers, OrderBook, Result
+from perpcore._engine import Exchange
 from perpcore._margin import (
     RiskTier,
     apply_fill,
@@ -52,7 +53,6 @@ from perpcore.exchange_types import (
     SubmitResult,
     WithdrawalResult,
 )
-from perpcore.reference.exchange import ReferenceExchange as Exchange
 from perpcore.errors import (
     IntegrityError,
     InvalidInput,
