@@ -14,6 +14,8 @@ from perpcore._book cimport CancelRec, FillRec, OrderBook
 
 # One event as C data; `kind` says which perpcore.events class it becomes and how v / b0..b2 map
 # to its fields (see _engine.pyx, _build_event). `market` indexes the exchange's markets, -1: none.
+# Records lie back to back in int64 words: the 8-byte header, then only the values its kind has
+# (EVENT_VALUES in _engine.pyx), so `v` is a view that may extend past a record's end.
 cdef struct EventRec:
     uint8_t kind
     uint8_t b0
@@ -131,6 +133,8 @@ cdef class _Market:
 cdef class Exchange:
     cdef readonly int64_t withdrawal_delay
     cdef dict by_name                      # name -> _Market
+    cdef object last_name                  # the name object last resolved, and its market
+    cdef _Market last_market
     cdef list market_list                  # _Market by index
     cdef list names                        # market name by index (events refer to it)
     cdef Acct* accts
@@ -152,9 +156,10 @@ cdef class Exchange:
     cdef int32_t* touched_positions
     cdef int64_t n_touched_positions
     cdef int64_t touched_positions_cap
-    cdef EventRec* events
-    cdef int64_t n_events
-    cdef int64_t events_cap
+    cdef int64_t* events                   # EventRec records, back to back (in words)
+    cdef int64_t n_event_words
+    cdef int64_t events_cap                # in words
+    cdef int64_t n_events                  # records
     cdef int32_t* ro_order                 # scratch: reduce-only slots being trimmed, sorted
     cdef int64_t ro_order_cap
 
@@ -163,6 +168,7 @@ cdef class Exchange:
     cdef int32_t _open_account(self, int64_t account) except -1
     cdef int _grow_accounts(self) except -1
     cdef int _begin_call(self, int32_t market) except -1
+    cdef int _reset_events(self) except -1
     cdef EventRec* _event(self, int kind, int32_t market) except NULL
     cdef int _touch_balance(self, int32_t a) except -1
     cdef int _touch_position(self, int32_t a) except -1

@@ -14,7 +14,8 @@ and never looks at a clock.
 """
 
 cimport cython
-from cpython.object cimport PyObject_GenericSetAttr, PyTypeObject
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport calloc, free, malloc, realloc
@@ -30,7 +31,7 @@ from perpcore._margin cimport (
     unrealized_pnl_qq_c,
 )
 
-from types import MappingProxyType
+from types import MappingProxyType, MemberDescriptorType
 
 import numpy as np
 
@@ -87,6 +88,7 @@ cdef int E_WITHDRAWAL_BELOW_INITIAL = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
 
 # The reference reports some codes as Code members and book / margin rejections as plain ints.
 _CODE_OK = Code.OK
+_NO_NAME = object()  # what Exchange.last_name holds before any market was resolved
 _SIDES = tuple(Side)
 _TIFS = tuple(TimeInForce)
 _CANCEL_REASONS = tuple(CancelReason)
@@ -107,12 +109,19 @@ cdef enum:
     EV_ORDER_CANCELLED = 9
     EV_BALANCE_UPDATED = 10
     EV_POSITION_UPDATED = 11
+    N_EVENT_KINDS = 12
+
+# how many values follow the header of each kind of event record
+cdef int64_t EVENT_VALUES[N_EVENT_KINDS]
+EVENT_VALUES[:] = [2, 4, 3, 4, 2, 5, 3, 5, 8, 4, 5, 4]
 
 cdef enum:
-    INLINE_EVENTS = 4          # events a result keeps inside itself (no allocation)
+    INLINE_EVENT_WORDS = 24    # event words a result keeps inside itself (no allocation)
+    MAX_EVENT_WORDS = 9        # the largest event record: header + 8 values
     FIRST_ACCOUNTS = 64
     FIRST_ORDERS = 256
-    FIRST_EVENTS = 256
+    FIRST_EVENT_WORDS = 2048
+    BATCH_EVENT_WORDS = 24     # words reserved per batch command up front (grown if needed)
     FIRST_TABLE_SHIFT = 8
 
 # debug builds: the work the full integrity check may cost per call, amortised (see
@@ -274,50 +283,112 @@ cdef void* _grow_array(void* ptr, int64_t* cap, size_t item, int64_t first) exce
 
 # ---------------------------------------------------------------------------------------------
 # Records handed to Python. The exchange_types classes are slotted, immutable Python classes;
-# their instances are allocated here and their slots filled directly (what their __init__ would
-# do, without its interpreted code).
+# their __init__ only stores its arguments in the slots. On the hot path this module does the same
+# without interpreted code: it allocates the instance (zeroed: every slot empty) and stores each
+# field straight into its slot, at the offset CPython's own slot descriptor reads it from. The
+# offsets are taken at import from the classes' member descriptors, which must be plain object
+# slots (T_OBJECT_EX, writable) of the class, so a record that changes shape fails the import
+# instead of being written wrongly.
 
 cdef extern from "Python.h":
     object PyType_GenericAlloc(PyTypeObject* cls, Py_ssize_t nitems)
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+
+cdef extern from "structmember.h":
+    ctypedef struct PyMemberDef:
+        int type
+        Py_ssize_t offset
+        int flags
+    int T_OBJECT_EX
+    int READONLY
+
+cdef enum:
+    MAX_RECORD_FIELDS = 8
 
 
-cdef inline object _new_record(object cls):
-    return PyType_GenericAlloc(<PyTypeObject*>cls, 0)
+cdef struct RecordLayout:
+    PyTypeObject* cls
+    Py_ssize_t offset[MAX_RECORD_FIELDS]
+
+
+cdef int _layout(RecordLayout* layout, object cls, tuple fields) except -1:
+    """Where each of `fields` lives in an instance of `cls` (see above)."""
+    cdef PyMemberDef* member
+    cdef Py_ssize_t i
+    if len(fields) > MAX_RECORD_FIELDS or type(cls) is not type:
+        raise ImportError(f"perpcore._engine cannot build {cls!r} records")
+    layout.cls = <PyTypeObject*>cls
+    for i, name in enumerate(fields):
+        descr = getattr(cls, name)
+        if type(descr) is not MemberDescriptorType or descr.__objclass__ not in cls.__mro__:
+            raise ImportError(f"perpcore._engine: {cls.__name__}.{name} is not a slot")
+        member = (<PyMemberDescrObject*>descr).d_member
+        if member.type != T_OBJECT_EX or member.flags & READONLY:
+            raise ImportError(f"perpcore._engine: {cls.__name__}.{name} is not a writable slot")
+        layout.offset[i] = member.offset
+    return 0
+
+
+cdef inline object _new_record(const RecordLayout* layout):
+    """An instance of the layout's class with every slot still empty."""
+    return PyType_GenericAlloc(layout.cls, 0)
+
+
+cdef inline void _put(object record, const RecordLayout* layout, int field,
+                      object value) noexcept:
+    """Store `value` in an empty slot of a new record (the record takes a reference)."""
+    Py_INCREF(value)
+    (<PyObject**>(<char*><PyObject*>record + layout.offset[field]))[0] = <PyObject*>value
+
+
+cdef RecordLayout CALL_RESULT, SUBMIT_RESULT, WITHDRAWAL_RESULT, POSITION_VIEW, MARGIN_VIEW
+_layout(&CALL_RESULT, CallResult, ("code", "_events"))
+_layout(&SUBMIT_RESULT, SubmitResult, ("code", "_events", "order_id", "filled", "resting",
+                                       "expired", "lock_qq", "size"))
+_layout(&WITHDRAWAL_RESULT, WithdrawalResult, ("code", "_events", "withdrawal_id", "due_at"))
+_layout(&POSITION_VIEW, PositionView, ("size", "open_notional_qq", "entry_price_ppm",
+                                       "realized_pnl_qq", "status", "settlement_status"))
+_layout(&MARGIN_VIEW, MarginView, ("collateral_qq", "unrealized_pnl_qq", "equity_qq",
+                                   "initial_requirement_qq", "maintenance_requirement_qq",
+                                   "free_collateral_qq", "health_ppm", "liquidatable"))
 
 
 cdef object _call_result(object code, object events):
-    cdef object r = _new_record(CallResult)
-    PyObject_GenericSetAttr(r, "code", code)
-    PyObject_GenericSetAttr(r, "_events", events)
+    cdef object r = _new_record(&CALL_RESULT)
+    _put(r, &CALL_RESULT, 0, code)
+    _put(r, &CALL_RESULT, 1, events)
     return r
 
 
-cdef object _submit_result(object code, object events, int64_t order_id, const SubmitOut* out):
-    cdef object r = _new_record(SubmitResult)
-    PyObject_GenericSetAttr(r, "code", code)
-    PyObject_GenericSetAttr(r, "_events", events)
-    PyObject_GenericSetAttr(r, "order_id", order_id)
-    PyObject_GenericSetAttr(r, "filled", out.filled)
-    PyObject_GenericSetAttr(r, "resting", out.resting)
-    PyObject_GenericSetAttr(r, "expired", out.expired)
-    PyObject_GenericSetAttr(r, "lock_qq", out.lock_qq)
-    PyObject_GenericSetAttr(r, "size", out.size)
+cdef object _submit_result(object code, object events, object order_id, const SubmitOut* out):
+    cdef object r = _new_record(&SUBMIT_RESULT)
+    _put(r, &SUBMIT_RESULT, 0, code)
+    _put(r, &SUBMIT_RESULT, 1, events)
+    _put(r, &SUBMIT_RESULT, 2, order_id)
+    _put(r, &SUBMIT_RESULT, 3, out.filled)
+    _put(r, &SUBMIT_RESULT, 4, out.resting)
+    _put(r, &SUBMIT_RESULT, 5, out.expired)
+    _put(r, &SUBMIT_RESULT, 6, out.lock_qq)
+    _put(r, &SUBMIT_RESULT, 7, out.size)
     return r
 
 
 cdef object _withdrawal_result(object code, object events, int64_t withdrawal_id,
                                int64_t due_at):
-    cdef object r = _new_record(WithdrawalResult)
-    PyObject_GenericSetAttr(r, "code", code)
-    PyObject_GenericSetAttr(r, "_events", events)
-    PyObject_GenericSetAttr(r, "withdrawal_id", withdrawal_id)
-    PyObject_GenericSetAttr(r, "due_at", due_at)
+    cdef object r = _new_record(&WITHDRAWAL_RESULT)
+    _put(r, &WITHDRAWAL_RESULT, 0, code)
+    _put(r, &WITHDRAWAL_RESULT, 1, events)
+    _put(r, &WITHDRAWAL_RESULT, 2, withdrawal_id)
+    _put(r, &WITHDRAWAL_RESULT, 3, due_at)
     return r
 
 
 cdef object _build_event(const EventRec* e, list names):
     """The perpcore.events record an EventRec stands for."""
     cdef int kind = e.kind
+    if kind >= N_EVENT_KINDS:
+        raise IntegrityError(f"unknown event record kind {kind}")
     cdef object market = names[e.market] if e.market >= 0 else None
     if kind == EV_ORDER_CREATED:
         return OrderCreated(market, e.v[0], e.v[1], _SIDES[e.b0], e.v[2], e.v[3], _TIFS[e.b1],
@@ -351,27 +422,36 @@ cdef object _build_event(const EventRec* e, list names):
 
 @cython.freelist(64)
 @cython.final
+@cython.no_gc  # holds only the list of market names: no reference cycle can pass through it
 cdef class _EventRecords:
     """The events of one call or batch as C records, not yet built into perpcore.events records.
 
-    A result holds one of these until its ``events`` is first read; ``build()`` then makes the
-    tuple of records (see perpcore.exchange_types).
+    The records lie back to back in `words`: each an EventRec header word followed by as many
+    values as its kind has (EVENT_VALUES). A result holds one of these until its ``events`` is
+    first read; ``build()`` then makes the tuple of records (see perpcore.exchange_types).
     """
 
-    cdef EventRec* recs
+    cdef int64_t* words
+    cdef int64_t n_words
     cdef int64_t n
     cdef list names
-    cdef EventRec local[INLINE_EVENTS]
+    cdef int64_t local[INLINE_EVENT_WORDS]
 
     def __dealloc__(self):
-        if self.recs != NULL and self.recs != &self.local[0]:
-            free(self.recs)
-        self.recs = NULL
+        if self.words != NULL and self.words != &self.local[0]:
+            free(self.words)
+        self.words = NULL
 
     def build(self):
         """The events as a tuple of perpcore.events records, in the order they happened."""
-        cdef int64_t i
-        return tuple([_build_event(&self.recs[i], self.names) for i in range(self.n)])
+        cdef int64_t i, at = 0
+        cdef const EventRec* e
+        cdef list out = []
+        for i in range(self.n):
+            e = <const EventRec*>&self.words[at]
+            out.append(_build_event(e, self.names))
+            at += 1 + EVENT_VALUES[e.kind]
+        return tuple(out)
 
     def __len__(self):
         return self.n
@@ -518,14 +598,15 @@ cdef class Exchange:
             raise InvalidInput("withdrawal_delay must be non-negative")
         self.withdrawal_delay = delay
         self.by_name = {}
+        self.last_name = _NO_NAME
         self.market_list = []
         self.names = []
         self.withdrawals = {}
         self.next_withdrawal_id = 1
         self.call_market = -1
         self.accts = <Acct*>_grow_array(NULL, &self.accounts_cap, sizeof(Acct), FIRST_ACCOUNTS)
-        self.events = <EventRec*>_grow_array(NULL, &self.events_cap, sizeof(EventRec),
-                                             FIRST_EVENTS)
+        self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
+                                            FIRST_EVENT_WORDS)
         _table_init(&self.account_ids, FIRST_TABLE_SHIFT)
 
     def __dealloc__(self):
@@ -539,9 +620,16 @@ cdef class Exchange:
     # ------------------------------------------------------------------ lookups and accounts
 
     cdef _Market _market_or_none(self, object market):
+        cdef _Market m
+        if market is self.last_name:  # the same name object as last time: no lookup
+            return self.last_market
         if not PyUnicode_Check(market):
             raise InvalidType(f"market must be a str, not {type(market).__name__}")
-        return self.by_name.get(market)
+        m = self.by_name.get(market)
+        if m is not None:
+            self.last_name = market
+            self.last_market = m
+        return m
 
     cdef _Market _market(self, object market):
         cdef _Market m = self._market_or_none(market)
@@ -590,12 +678,19 @@ cdef class Exchange:
         self.n_touched_positions = 0
         return 0
 
+    cdef int _reset_events(self) except -1:
+        self.n_events = 0
+        self.n_event_words = 0
+        return 0
+
     cdef EventRec* _event(self, int kind, int32_t market) except NULL:
+        """Append an event record of `kind` (its values are the caller's to write)."""
         cdef EventRec* e
-        if self.n_events == self.events_cap:
-            self.events = <EventRec*>_grow_array(self.events, &self.events_cap, sizeof(EventRec),
-                                                 FIRST_EVENTS)
-        e = &self.events[self.n_events]
+        if self.n_event_words + MAX_EVENT_WORDS > self.events_cap:
+            self.events = <int64_t*>_grow_array(self.events, &self.events_cap, sizeof(int64_t),
+                                                FIRST_EVENT_WORDS)
+        e = <EventRec*>&self.events[self.n_event_words]
+        self.n_event_words += 1 + EVENT_VALUES[kind]
         self.n_events += 1
         e.kind = <uint8_t>kind
         e.market = market
@@ -660,20 +755,21 @@ cdef class Exchange:
     cdef object _take_events(self):
         """The running call's events for its result (an empty tuple if there are none)."""
         cdef _EventRecords r
-        cdef int64_t n = self.n_events
-        if n == 0:
+        cdef int64_t n = self.n_event_words
+        if self.n_events == 0:
             return ()
         r = _EventRecords.__new__(_EventRecords)
-        if n <= INLINE_EVENTS:
-            r.recs = &r.local[0]
+        if n <= INLINE_EVENT_WORDS:
+            r.words = &r.local[0]
         else:
-            r.recs = <EventRec*>malloc(n * sizeof(EventRec))
-            if r.recs == NULL:
+            r.words = <int64_t*>malloc(n * sizeof(int64_t))
+            if r.words == NULL:
                 raise MemoryError()
-        memcpy(r.recs, self.events, n * sizeof(EventRec))
-        r.n = n
+        memcpy(r.words, self.events, n * sizeof(int64_t))
+        r.n_words = n
+        r.n = self.n_events
         r.names = self.names
-        self.n_events = 0
+        self._reset_events()
         return r
 
     cdef int _margin_add(self, Pos* p, int64_t delta_qq) except -1:
@@ -1301,7 +1397,7 @@ cdef class Exchange:
         a = self._open_account(acct)
         self.accts[a].available_qq = _plus(self.accts[a].available_qq, amount)
         self.deposited_qq = deposited
-        self.n_events = 0
+        self._reset_events()
         self._begin_call(-1)
         e = self._event(EV_DEPOSITED, -1)
         e.v[0] = acct
@@ -1329,7 +1425,7 @@ cdef class Exchange:
             return _call_result(Code.INSUFFICIENT_AVAILABLE, ())
         self._margin_add(&m.pos[a], amount)
         self.accts[a].available_qq -= amount
-        self.n_events = 0
+        self._reset_events()
         self._begin_call(m.index)
         e = self._event(EV_MARGIN_ADDED, m.index)
         e.v[0] = acct
@@ -1359,7 +1455,7 @@ cdef class Exchange:
         wid = self.next_withdrawal_id
         self.next_withdrawal_id += 1
         self.withdrawals[wid] = (acct, amount, due)
-        self.n_events = 0
+        self._reset_events()
         self._begin_call(-1)
         e = self._event(EV_WITHDRAWAL_REQUESTED, -1)
         e.v[0] = wid
@@ -1387,7 +1483,7 @@ cdef class Exchange:
             return _withdrawal_result(Code.WITHDRAWAL_NOT_DUE, (), wid, due)
         del self.withdrawals[wid]
         a = _table_find(&self.account_ids, acct)
-        self.n_events = 0
+        self._reset_events()
         self._begin_call(-1)
         if self._below_initial_without_withdrawals(a):
             self.accts[a].withdraw_qq -= amount
@@ -1435,11 +1531,14 @@ cdef class Exchange:
         cdef int code
         if m is None:
             memset(&out, 0, sizeof(SubmitOut))
-            return _submit_result(Code.UNKNOWN_MARKET, (), oid, &out)
-        self.n_events = 0
+            return _submit_result(Code.UNKNOWN_MARKET, (), order_id if type(order_id) is int else oid,
+                                  &out)
+        self._reset_events()
         self._begin_call(m.index)
         code = self.submit_c(m, oid, acct, side_, price, size_, tif_, stp_, flags, &out)
-        return _submit_result(_CODE_OK if code == OK else code, self._take_events(), oid, &out)
+        # the result carries the caller's order id object itself when it is an exact int
+        return _submit_result(_CODE_OK if code == OK else code, self._take_events(),
+                              order_id if type(order_id) is int else oid, &out)
 
     def cancel(self, market, order_id):
         """Cancel a live order; its remaining lock returns to ``available``."""
@@ -1448,7 +1547,7 @@ cdef class Exchange:
         cdef int code
         if m is None:
             return _call_result(Code.UNKNOWN_MARKET, ())
-        self.n_events = 0
+        self._reset_events()
         self._begin_call(m.index)
         code = self.cancel_c(m, oid)
         return _call_result(_CODE_OK if code == OK else code, self._take_events())
@@ -1460,7 +1559,7 @@ cdef class Exchange:
         cdef int code
         if m is None:
             return _call_result(Code.UNKNOWN_MARKET, ())
-        self.n_events = 0
+        self._reset_events()
         self._begin_call(m.index)
         code = self.cancel_all_c(m, acct)
         return _call_result(_CODE_OK if code == OK else code, self._take_events())
@@ -1485,7 +1584,13 @@ cdef class Exchange:
         cdef int64_t first_event
         cdef int code
         memset(&out, 0, sizeof(SubmitOut))
-        self.n_events = 0
+        self._reset_events()
+        if n * BATCH_EVENT_WORDS > self.events_cap:  # untouched pages cost nothing
+            free(self.events)
+            self.events = NULL
+            self.events_cap = n * BATCH_EVENT_WORDS // 2
+            self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
+                                                FIRST_EVENT_WORDS)
         for i in range(n):
             first_event = self.n_events
             out.filled = out.resting = out.expired = out.lock_qq = 0
@@ -1521,20 +1626,24 @@ cdef class Exchange:
         return ExchangeBatch(results, self._take_batch_events())
 
     cdef object _take_batch_events(self):
-        """Hand the batch's whole event buffer to its result (no copy); start a fresh one."""
+        """Hand the batch's whole event buffer to its result (trimmed, not copied); start a fresh
+        one."""
         cdef _EventRecords r
-        cdef EventRec* fresh
+        cdef int64_t* fresh
+        cdef int64_t* trimmed
         cdef int64_t cap = 0
         if self.n_events == 0:
             return ()
-        fresh = <EventRec*>_grow_array(NULL, &cap, sizeof(EventRec), FIRST_EVENTS)
+        fresh = <int64_t*>_grow_array(NULL, &cap, sizeof(int64_t), FIRST_EVENT_WORDS)
+        trimmed = <int64_t*>realloc(self.events, self.n_event_words * sizeof(int64_t))
         r = _EventRecords.__new__(_EventRecords)
-        r.recs = self.events
+        r.words = trimmed if trimmed != NULL else self.events
+        r.n_words = self.n_event_words
         r.n = self.n_events
         r.names = self.names
         self.events = fresh
         self.events_cap = cap
-        self.n_events = 0
+        self._reset_events()
         return r
 
     # ================================================================== queries
@@ -1557,19 +1666,17 @@ cdef class Exchange:
         cdef int32_t a = _table_find(&self.account_ids, acct)
         cdef Pos empty
         cdef Pos* p = &m.pos[a] if a >= 0 else &empty
-        cdef object r = _new_record(PositionView)
+        cdef object r = _new_record(&POSITION_VIEW)
         if a < 0:
             memset(&empty, 0, sizeof(Pos))
-        PyObject_GenericSetAttr(r, "size", p.size)
-        PyObject_GenericSetAttr(r, "open_notional_qq", p.open_notional_qq)
-        PyObject_GenericSetAttr(r, "entry_price_ppm", entry_price_ppm_c(p.size,
-                                                                         p.open_notional_qq))
-        PyObject_GenericSetAttr(r, "realized_pnl_qq", p.realized_pnl_qq)
-        PyObject_GenericSetAttr(r, "status",
-                                _POSITION_STATUSES[POSITION_OPEN if p.size else POSITION_CLOSED])
-        PyObject_GenericSetAttr(r, "settlement_status",
-                                _SETTLEMENT_STATUSES[SETTLE_PENDING if p.traded
-                                                     else SETTLE_SYNCHRONIZED])
+        _put(r, &POSITION_VIEW, 0, p.size)
+        _put(r, &POSITION_VIEW, 1, p.open_notional_qq)
+        _put(r, &POSITION_VIEW, 2, entry_price_ppm_c(p.size, p.open_notional_qq))
+        _put(r, &POSITION_VIEW, 3, p.realized_pnl_qq)
+        _put(r, &POSITION_VIEW, 4,
+             _POSITION_STATUSES[POSITION_OPEN if p.size else POSITION_CLOSED])
+        _put(r, &POSITION_VIEW, 5,
+             _SETTLEMENT_STATUSES[SETTLE_PENDING if p.traded else SETTLE_SYNCHRONIZED])
         return r
 
     def margin(self, account, market):
@@ -1577,9 +1684,10 @@ cdef class Exchange:
         cdef int64_t acct = _as_i64(account, "account")
         cdef _Market m = self._market(market)
         cdef int32_t a = _table_find(&self.account_ids, acct)
-        cdef int64_t size = 0, open_notional = 0, collateral = 0, upnl, equity, im, mm
-        cdef int64_t health = 0
-        cdef object r = _new_record(MarginView)
+        cdef int64_t size = 0, open_notional = 0, collateral = 0, upnl, equity, im, mm, free
+        cdef int64_t health_ppm = 0
+        cdef object health
+        cdef object r
         if a >= 0:
             size = m.pos[a].size
             open_notional = m.pos[a].open_notional_qq
@@ -1590,19 +1698,22 @@ cdef class Exchange:
                           imf_ppm_c(m.base_imf_ppm, _oi_notional(m, m.open_interest),
                                     m.oi_lower_cap_qq, m.oi_upper_cap_qq))
         mm = _requirement(size, m.mark_ppm, m.mmf_ppm)
-        PyObject_GenericSetAttr(r, "collateral_qq", collateral)
-        PyObject_GenericSetAttr(r, "unrealized_pnl_qq", upnl)
-        PyObject_GenericSetAttr(r, "equity_qq", equity)
-        PyObject_GenericSetAttr(r, "initial_requirement_qq", im)
-        PyObject_GenericSetAttr(r, "maintenance_requirement_qq", mm)
-        PyObject_GenericSetAttr(r, "free_collateral_qq", _minus(equity, im))
+        free = _minus(equity, im)
         if mm <= 0:
-            PyObject_GenericSetAttr(r, "health_ppm", None)
-        elif pc_mul_div_down(equity, 1_000_000, mm, &health) == PC_OK:  # floor
-            PyObject_GenericSetAttr(r, "health_ppm", health)
+            health = None
+        elif pc_mul_div_down(equity, 1_000_000, mm, &health_ppm) == PC_OK:  # floor
+            health = health_ppm
         else:
-            PyObject_GenericSetAttr(r, "health_ppm", <object>equity * 1_000_000 // mm)
-        PyObject_GenericSetAttr(r, "liquidatable", mm > 0 and equity <= mm)
+            health = <object>equity * 1_000_000 // mm
+        r = _new_record(&MARGIN_VIEW)
+        _put(r, &MARGIN_VIEW, 0, collateral)
+        _put(r, &MARGIN_VIEW, 1, upnl)
+        _put(r, &MARGIN_VIEW, 2, equity)
+        _put(r, &MARGIN_VIEW, 3, im)
+        _put(r, &MARGIN_VIEW, 4, mm)
+        _put(r, &MARGIN_VIEW, 5, free)
+        _put(r, &MARGIN_VIEW, 6, health)
+        _put(r, &MARGIN_VIEW, 7, mm > 0 and equity <= mm)
         return r
 
     def open_interest(self, market):
