@@ -169,10 +169,10 @@ cdef class Exchange:
     cdef int _grow_accounts(self) except -1
     cdef int _begin_call(self, int32_t market) except -1
     cdef int _reset_events(self) except -1
-    cdef EventRec* _event(self, int kind, int32_t market) except NULL
+    cdef inline EventRec* _event(self, int kind, int32_t market) except NULL
     cdef int _touch_balance(self, int32_t a) except -1
     cdef int _touch_position(self, int32_t a) except -1
-    cdef int _finish(self) except -1
+    cdef int _finish(self, _Market m) except -1
     cdef object _take_events(self)
     cdef object _take_batch_events(self)
     cdef int _margin_add(self, Pos* p, int64_t delta_qq) except -1

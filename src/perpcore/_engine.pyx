@@ -15,6 +15,7 @@ and never looks at a clock.
 
 cimport cython
 from cpython.object cimport PyObject, PyTypeObject
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
@@ -59,6 +60,24 @@ cdef extern from *:
     """
     const bint PERPCORE_DEBUG
 
+cdef extern from *:
+    """
+    #include <sys/mman.h>
+    /* Ask for transparent huge pages on a large buffer (Linux; elsewhere a no-op): a batch's
+       event buffer is written once front to back, and 4 KiB pages would each fault on first
+       touch. Only a hint: failure changes nothing. */
+    static void pc_hint_huge_pages(void* p, size_t nbytes) {
+    #ifdef MADV_HUGEPAGE
+        uintptr_t start = ((uintptr_t)p + 0x1FFFFF) & ~(uintptr_t)0x1FFFFF;
+        uintptr_t end = ((uintptr_t)p + nbytes) & ~(uintptr_t)0x1FFFFF;
+        if (end > start) madvise((void*)start, end - start, MADV_HUGEPAGE);
+    #else
+        (void)p; (void)nbytes;
+    #endif
+    }
+    """
+    void pc_hint_huge_pages(void* p, size_t nbytes) nogil
+
 # ---------------------------------------------------------------------------------------------
 # Constants, read once from the Python vocabulary so that each number is defined in one place.
 
@@ -88,6 +107,8 @@ cdef int E_WITHDRAWAL_BELOW_INITIAL = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
 
 # The reference reports some codes as Code members and book / margin rejections as plain ints.
 _CODE_OK = Code.OK
+_TIF_GTC = TimeInForce.GTC  # the defaults of submit, recognised by identity
+_STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
 _NO_NAME = object()  # what Exchange.last_name holds before any market was resolved
 _SIDES = tuple(Side)
 _TIFS = tuple(TimeInForce)
@@ -116,7 +137,7 @@ cdef int64_t EVENT_VALUES[N_EVENT_KINDS]
 EVENT_VALUES[:] = [2, 4, 3, 4, 2, 5, 3, 5, 8, 4, 5, 4]
 
 cdef enum:
-    INLINE_EVENT_WORDS = 24    # event words a result keeps inside itself (no allocation)
+    INLINE_EVENT_WORDS = 18    # event words kept inside a result: a resting order's three events
     MAX_EVENT_WORDS = 9        # the largest event record: header + 8 values
     FIRST_ACCOUNTS = 64
     FIRST_ORDERS = 256
@@ -292,6 +313,7 @@ cdef void* _grow_array(void* ptr, int64_t* cap, size_t item, int64_t first) exce
 
 cdef extern from "Python.h":
     object PyType_GenericAlloc(PyTypeObject* cls, Py_ssize_t nitems)
+    void PyObject_GC_UnTrack(object o)
     ctypedef struct PyMemberDescrObject:
         PyMemberDef* d_member
 
@@ -331,8 +353,12 @@ cdef int _layout(RecordLayout* layout, object cls, tuple fields) except -1:
 
 
 cdef inline object _new_record(const RecordLayout* layout):
-    """An instance of the layout's class with every slot still empty."""
-    return PyType_GenericAlloc(layout.cls, 0)
+    """An instance of the layout's class with every slot still empty, not tracked by the cyclic
+    garbage collector: the records are immutable and hold only ints, enums, None and event data
+    made here, so no reference cycle can ever pass through one."""
+    cdef object r = PyType_GenericAlloc(layout.cls, 0)
+    PyObject_GC_UnTrack(r)
+    return r
 
 
 cdef inline void _put(object record, const RecordLayout* layout, int field,
@@ -420,38 +446,63 @@ cdef object _build_event(const EventRec* e, list names):
     raise IntegrityError(f"unknown event record kind {kind}")
 
 
+cdef object _build_events(const int64_t* words, int64_t n, list names):
+    """The n event records in `words` as a tuple of perpcore.events records, in order."""
+    cdef int64_t i, at = 0
+    cdef const EventRec* e
+    cdef list out = []
+    for i in range(n):
+        e = <const EventRec*>&words[at]
+        out.append(_build_event(e, names))
+        at += 1 + EVENT_VALUES[e.kind]
+    return tuple(out)
+
+
 @cython.freelist(64)
 @cython.final
-@cython.no_gc  # holds only the list of market names: no reference cycle can pass through it
+@cython.no_gc  # holds market names and bytes only: no reference cycle can pass through it
 cdef class _EventRecords:
-    """The events of one call or batch as C records, not yet built into perpcore.events records.
+    """The events of one call as C records, not yet built into perpcore.events records.
 
-    The records lie back to back in `words`: each an EventRec header word followed by as many
-    values as its kind has (EVENT_VALUES). A result holds one of these until its ``events`` is
-    first read; ``build()`` then makes the tuple of records (see perpcore.exchange_types).
+    The records lie back to back (an EventRec header word, then as many values as its kind has:
+    EVENT_VALUES) inside this object, or in `spill` when they do not fit. A result holds one of
+    these until its ``events`` is first read; ``build()`` then makes the tuple of records (see
+    perpcore.exchange_types).
     """
 
-    cdef int64_t* words
-    cdef int64_t n_words
+    cdef const int64_t* words
     cdef int64_t n
     cdef list names
+    cdef bytes spill
     cdef int64_t local[INLINE_EVENT_WORDS]
-
-    def __dealloc__(self):
-        if self.words != NULL and self.words != &self.local[0]:
-            free(self.words)
-        self.words = NULL
 
     def build(self):
         """The events as a tuple of perpcore.events records, in the order they happened."""
-        cdef int64_t i, at = 0
-        cdef const EventRec* e
-        cdef list out = []
-        for i in range(self.n):
-            e = <const EventRec*>&self.words[at]
-            out.append(_build_event(e, self.names))
-            at += 1 + EVENT_VALUES[e.kind]
-        return tuple(out)
+        return _build_events(self.words, self.n, self.names)
+
+    def __len__(self):
+        return self.n
+
+    def __repr__(self):
+        return f"<{self.n} perpcore events, not built yet>"
+
+
+@cython.final
+@cython.no_gc
+cdef class _BatchEvents:
+    """The events of one ``process`` batch as C records (as in _EventRecords), in the buffer the
+    batch wrote them to."""
+
+    cdef int64_t* words
+    cdef int64_t n
+    cdef list names
+
+    def __dealloc__(self):
+        free(self.words)
+
+    def build(self):
+        """The events as a tuple of perpcore.events records, in the order they happened."""
+        return _build_events(self.words, self.n, self.names)
 
     def __len__(self):
         return self.n
@@ -683,7 +734,7 @@ cdef class Exchange:
         self.n_event_words = 0
         return 0
 
-    cdef EventRec* _event(self, int kind, int32_t market) except NULL:
+    cdef inline EventRec* _event(self, int kind, int32_t market) except NULL:
         """Append an event record of `kind` (its values are the caller's to write)."""
         cdef EventRec* e
         if self.n_event_words + MAX_EVENT_WORDS > self.events_cap:
@@ -720,12 +771,12 @@ cdef class Exchange:
         self.n_touched_positions += 1
         return 0
 
-    cdef int _finish(self) except -1:
+    cdef int _finish(self, _Market m) except -1:
         """Position events of the touched positions, then balance events of the touched
-        accounts, each with the state at the end of the call."""
+        accounts, each with the state at the end of the call; `m` is the call's market (None for
+        calls outside any market)."""
         cdef int64_t i
         cdef int32_t a, mi = self.call_market
-        cdef _Market m = self.market_list[mi] if mi >= 0 else None
         cdef Pos* p
         cdef Acct* acct
         cdef EventRec* e
@@ -756,17 +807,17 @@ cdef class Exchange:
         """The running call's events for its result (an empty tuple if there are none)."""
         cdef _EventRecords r
         cdef int64_t n = self.n_event_words
+        cdef int64_t* dst
         if self.n_events == 0:
             return ()
         r = _EventRecords.__new__(_EventRecords)
         if n <= INLINE_EVENT_WORDS:
-            r.words = &r.local[0]
+            dst = &r.local[0]
         else:
-            r.words = <int64_t*>malloc(n * sizeof(int64_t))
-            if r.words == NULL:
-                raise MemoryError()
-        memcpy(r.words, self.events, n * sizeof(int64_t))
-        r.n_words = n
+            r.spill = PyBytes_FromStringAndSize(NULL, n * sizeof(int64_t))
+            dst = <int64_t*>PyBytes_AS_STRING(r.spill)
+        memcpy(dst, self.events, n * sizeof(int64_t))
+        r.words = dst
         r.n = self.n_events
         r.names = self.names
         self._reset_events()
@@ -931,7 +982,7 @@ cdef class Exchange:
         e.v[3] = out.resting
         e.v[4] = out.expired
         self._trim_reduce_only(m)
-        self._finish()
+        self._finish(m)
         out.lock_qq = lock
         out.size = size
         return OK
@@ -1166,7 +1217,7 @@ cdef class Exchange:
         if code != OK:
             return code
         self._apply_book_cancels(m)
-        self._finish()
+        self._finish(m)
         return OK
 
     cdef int cancel_all_c(self, _Market m, int64_t account) except -1:
@@ -1182,7 +1233,7 @@ cdef class Exchange:
         if code != OK:
             return code
         self._apply_book_cancels(m)
-        self._finish()
+        self._finish(m)
         return OK
 
     # ------------------------------------------------------------------ checks
@@ -1403,7 +1454,7 @@ cdef class Exchange:
         e.v[0] = acct
         e.v[1] = amount
         self._touch_balance(a)
-        self._finish()
+        self._finish(None)
         return _call_result(_CODE_OK, self._take_events())
 
     def add_margin(self, account, market, amount_qq):
@@ -1431,7 +1482,7 @@ cdef class Exchange:
         e.v[0] = acct
         e.v[1] = amount
         self._touch_balance(a)
-        self._finish()
+        self._finish(m)
         return _call_result(_CODE_OK, self._take_events())
 
     def request_withdrawal(self, account, amount_qq, now):
@@ -1463,7 +1514,7 @@ cdef class Exchange:
         e.v[2] = amount
         e.v[3] = due
         self._touch_balance(a)
-        self._finish()
+        self._finish(None)
         return _withdrawal_result(_CODE_OK, self._take_events(), wid, due)
 
     def process_withdrawal(self, withdrawal_id, now):
@@ -1500,7 +1551,7 @@ cdef class Exchange:
         e.v[1] = acct
         e.v[2] = amount
         self._touch_balance(a)
-        self._finish()
+        self._finish(None)
         return _withdrawal_result(code, self._take_events(), wid, due)
 
     def pending_withdrawals(self, account=None):
@@ -1523,8 +1574,8 @@ cdef class Exchange:
         cdef int side_ = _enum_arg(_as_i64(side, "side"))
         cdef int64_t price = _as_i64(price_ppm, "price_ppm")
         cdef int64_t size_ = _as_i64(size, "size")
-        cdef int tif_ = _enum_arg(_as_i64(tif, "tif"))
-        cdef int stp_ = _enum_arg(_as_i64(stp, "stp"))
+        cdef int tif_ = 0 if tif is _TIF_GTC else _enum_arg(_as_i64(tif, "tif"))
+        cdef int stp_ = 0 if stp is _STP_EXPIRE_MAKER else _enum_arg(_as_i64(stp, "stp"))
         cdef int flags = _reduce_only_flag(reduce_only)
         cdef _Market m = self._market_or_none(market)
         cdef SubmitOut out
@@ -1591,6 +1642,7 @@ cdef class Exchange:
             self.events_cap = n * BATCH_EVENT_WORDS // 2
             self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
                                                 FIRST_EVENT_WORDS)
+            pc_hint_huge_pages(self.events, self.events_cap * sizeof(int64_t))
         for i in range(n):
             first_event = self.n_events
             out.filled = out.resting = out.expired = out.lock_qq = 0
@@ -1628,7 +1680,7 @@ cdef class Exchange:
     cdef object _take_batch_events(self):
         """Hand the batch's whole event buffer to its result (trimmed, not copied); start a fresh
         one."""
-        cdef _EventRecords r
+        cdef _BatchEvents r
         cdef int64_t* fresh
         cdef int64_t* trimmed
         cdef int64_t cap = 0
@@ -1636,9 +1688,8 @@ cdef class Exchange:
             return ()
         fresh = <int64_t*>_grow_array(NULL, &cap, sizeof(int64_t), FIRST_EVENT_WORDS)
         trimmed = <int64_t*>realloc(self.events, self.n_event_words * sizeof(int64_t))
-        r = _EventRecords.__new__(_EventRecords)
+        r = _BatchEvents.__new__(_BatchEvents)
         r.words = trimmed if trimmed != NULL else self.events
-        r.n_words = self.n_event_words
         r.n = self.n_events
         r.names = self.names
         self.events = fresh
