@@ -107,6 +107,12 @@ cdef int E_WITHDRAWAL_BELOW_INITIAL = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
 
 # The reference reports some codes as Code members and book / margin rejections as plain ints.
 _CODE_OK = Code.OK
+_UNKNOWN_MARKET = Code.UNKNOWN_MARKET
+_UNKNOWN_ACCOUNT = Code.UNKNOWN_ACCOUNT
+_INSUFFICIENT_AVAILABLE = Code.INSUFFICIENT_AVAILABLE
+_UNKNOWN_WITHDRAWAL = Code.UNKNOWN_WITHDRAWAL
+_WITHDRAWAL_NOT_DUE = Code.WITHDRAWAL_NOT_DUE
+_WITHDRAWAL_BELOW_INITIAL_MARGIN = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
 _TIF_GTC = TimeInForce.GTC  # the defaults of submit, recognised by identity
 _STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
 _NO_NAME = object()  # what Exchange.last_name holds before any market was resolved
@@ -1426,7 +1432,7 @@ cdef class Exchange:
         """Set the market's mark (ppm, strictly inside (0, 1_000_000)); risk reads it from now on."""
         cdef _Market m = self._market_or_none(market)
         if m is None:
-            return _call_result(Code.UNKNOWN_MARKET, ())
+            return _call_result(_UNKNOWN_MARKET, ())
         m.mark_ppm = _valid_mark(price_ppm)
         return _call_result(_CODE_OK, ())
 
@@ -1468,12 +1474,12 @@ cdef class Exchange:
             raise InvalidInput(f"amount_qq={amount} must be positive")
         m = self._market_or_none(market)
         if m is None:
-            return _call_result(Code.UNKNOWN_MARKET, ())
+            return _call_result(_UNKNOWN_MARKET, ())
         a = _table_find(&self.account_ids, acct)
         if a < 0:
-            return _call_result(Code.UNKNOWN_ACCOUNT, ())
+            return _call_result(_UNKNOWN_ACCOUNT, ())
         if self.accts[a].available_qq < amount:
-            return _call_result(Code.INSUFFICIENT_AVAILABLE, ())
+            return _call_result(_INSUFFICIENT_AVAILABLE, ())
         self._margin_add(&m.pos[a], amount)
         self.accts[a].available_qq -= amount
         self._reset_events()
@@ -1497,9 +1503,9 @@ cdef class Exchange:
             raise InvalidInput(f"withdrawal amount_qq={amount} must be positive")
         a = _table_find(&self.account_ids, acct)
         if a < 0:
-            return _withdrawal_result(Code.UNKNOWN_ACCOUNT, (), 0, 0)
+            return _withdrawal_result(_UNKNOWN_ACCOUNT, (), 0, 0)
         if self.accts[a].available_qq < amount:
-            return _withdrawal_result(Code.INSUFFICIENT_AVAILABLE, (), 0, 0)
+            return _withdrawal_result(_INSUFFICIENT_AVAILABLE, (), 0, 0)
         due = _plus(t, self.withdrawal_delay)
         self.accts[a].available_qq -= amount
         self.accts[a].withdraw_qq += amount
@@ -1528,10 +1534,10 @@ cdef class Exchange:
         cdef EventRec* e
         w = self.withdrawals.get(wid)
         if w is None:
-            return _withdrawal_result(Code.UNKNOWN_WITHDRAWAL, (), wid, 0)
+            return _withdrawal_result(_UNKNOWN_WITHDRAWAL, (), wid, 0)
         acct, amount, due = w
         if t < due:
-            return _withdrawal_result(Code.WITHDRAWAL_NOT_DUE, (), wid, due)
+            return _withdrawal_result(_WITHDRAWAL_NOT_DUE, (), wid, due)
         del self.withdrawals[wid]
         a = _table_find(&self.account_ids, acct)
         self._reset_events()
@@ -1539,7 +1545,7 @@ cdef class Exchange:
         if self._below_initial_without_withdrawals(a):
             self.accts[a].withdraw_qq -= amount
             self.accts[a].available_qq = _plus(self.accts[a].available_qq, amount)
-            code = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
+            code = _WITHDRAWAL_BELOW_INITIAL_MARGIN
             e = self._event(EV_WITHDRAWAL_REJECTED, -1)
             e.v[3] = E_WITHDRAWAL_BELOW_INITIAL
         else:
@@ -1582,7 +1588,7 @@ cdef class Exchange:
         cdef int code
         if m is None:
             memset(&out, 0, sizeof(SubmitOut))
-            return _submit_result(Code.UNKNOWN_MARKET, (), order_id if type(order_id) is int else oid,
+            return _submit_result(_UNKNOWN_MARKET, (), order_id if type(order_id) is int else oid,
                                   &out)
         self._reset_events()
         self._begin_call(m.index)
@@ -1597,7 +1603,7 @@ cdef class Exchange:
         cdef _Market m = self._market_or_none(market)
         cdef int code
         if m is None:
-            return _call_result(Code.UNKNOWN_MARKET, ())
+            return _call_result(_UNKNOWN_MARKET, ())
         self._reset_events()
         self._begin_call(m.index)
         code = self.cancel_c(m, oid)
@@ -1609,7 +1615,7 @@ cdef class Exchange:
         cdef _Market m = self._market_or_none(market)
         cdef int code
         if m is None:
-            return _call_result(Code.UNKNOWN_MARKET, ())
+            return _call_result(_UNKNOWN_MARKET, ())
         self._reset_events()
         self._begin_call(m.index)
         code = self.cancel_all_c(m, acct)
