@@ -486,12 +486,6 @@ cdef class _EventRecords:
         """The events as a tuple of perpcore.events records, in the order they happened."""
         return _build_events(self.words, self.n, self.names)
 
-    def __len__(self):
-        return self.n
-
-    def __repr__(self):
-        return f"<{self.n} perpcore events, not built yet>"
-
 
 @cython.final
 @cython.no_gc
@@ -509,12 +503,6 @@ cdef class _BatchEvents:
     def build(self):
         """The events as a tuple of perpcore.events records, in the order they happened."""
         return _build_events(self.words, self.n, self.names)
-
-    def __len__(self):
-        return self.n
-
-    def __repr__(self):
-        return f"<{self.n} perpcore events, not built yet>"
 
 
 # ---------------------------------------------------------------------------------------------
