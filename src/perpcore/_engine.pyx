@@ -82,7 +82,9 @@ cdef extern from *:
 # Constants, read once from the Python vocabulary so that each number is defined in one place.
 
 cdef int BUY = Side.BUY
+cdef int TIF_GTC = TimeInForce.GTC
 cdef int TIF_MARKET = TimeInForce.MARKET
+cdef int STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
 cdef int OP_PLACE = Op.PLACE
 cdef int OP_CANCEL = Op.CANCEL
 cdef int OP_CANCEL_ALL = Op.CANCEL_ALL
@@ -1568,8 +1570,9 @@ cdef class Exchange:
         cdef int side_ = _enum_arg(_as_i64(side, "side"))
         cdef int64_t price = _as_i64(price_ppm, "price_ppm")
         cdef int64_t size_ = _as_i64(size, "size")
-        cdef int tif_ = 0 if tif is _TIF_GTC else _enum_arg(_as_i64(tif, "tif"))
-        cdef int stp_ = 0 if stp is _STP_EXPIRE_MAKER else _enum_arg(_as_i64(stp, "stp"))
+        cdef int tif_ = TIF_GTC if tif is _TIF_GTC else _enum_arg(_as_i64(tif, "tif"))
+        cdef int stp_ = STP_EXPIRE_MAKER if stp is _STP_EXPIRE_MAKER else _enum_arg(
+            _as_i64(stp, "stp"))
         cdef int flags = _reduce_only_flag(reduce_only)
         cdef _Market m = self._market_or_none(market)
         cdef SubmitOut out
