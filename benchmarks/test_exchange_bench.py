@@ -1,23 +1,30 @@
 """pytest-benchmark suites of the exchange core: end-to-end submit (margin check, lock, match, fills
-applied to both positions) per call and batched, next to the bare book on the same seeded flow,
-and the margin query.
+applied to both positions) per call and batched, on the native ``Exchange`` and the
+``ReferenceExchange``, next to the bare book on the same seeded flow, and the margin query.
 
 The flow is the book benchmark's (several hundred accounts, each funded far beyond its needs, so
-every order the book accepts the exchange accepts too); both runs must end with the same book.
-``PERPCORE_BENCH_EXCHANGE_EVENTS`` sets its length (default 200,000).
+every order the book accepts the exchange accepts too); every run must end with the bare book's
+state, and the native and reference exchanges with equal states. Each exchange benchmark records
+``events_per_s`` and ``ratio_to_book``: its rate over the bare book's rate for the same API (per
+call or batch), measured in the same run. ``PERPCORE_BENCH_EXCHANGE_EVENTS`` sets the flow's length
+(default 200,000).
 """
 
 import os
+import time
 
 import numpy as np
 import pytest
 
 from perpcore import Exchange, Op, OrderBook, RiskTier
+from perpcore.reference import ReferenceExchange
 from perpcore.workload import FlowSpec, call_rows, generate_flow
 
 N_EVENTS = int(os.environ.get("PERPCORE_BENCH_EXCHANGE_EVENTS", "200000"))
 N_ACCOUNTS = 400
 MARKET = "BENCH"
+IMPLEMENTATIONS = {"native": Exchange, "reference": ReferenceExchange}
+ROUNDS = {"native": 3, "reference": 1}
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +37,8 @@ def rows(cmds):
     return call_rows(cmds)
 
 
-def _exchange():
-    ex = Exchange()
+def _exchange(cls):
+    ex = cls()
     ex.add_market(MARKET, tick_ppm=1000, risk=RiskTier(), mark_ppm=500_000)
     for account in range(N_ACCOUNTS):
         ex.deposit(account, 10**15)
@@ -56,7 +63,51 @@ def run_book(book, rows):
             cancel(oid)
 
 
-def test_book_per_call(benchmark, rows):
+def _best_seconds(run, make, rounds=3):
+    best = float("inf")
+    for _ in range(rounds):
+        subject = make()
+        start = time.perf_counter()
+        run(subject)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.fixture(scope="module")
+def bare_book(cmds, rows):
+    """The bare book's rates (events/s, best of 3) per call and batched, and its final state."""
+    book = OrderBook(tick_ppm=1000)
+    book.process(cmds)
+    return {
+        "per_call": len(rows) / _best_seconds(lambda b: run_book(b, rows),
+                                              lambda: OrderBook(tick_ppm=1000)),
+        "batch": len(cmds) / _best_seconds(lambda b: b.process(cmds),
+                                           lambda: OrderBook(tick_ppm=1000)),
+        "state_hash": book.state_hash(),
+    }
+
+
+@pytest.fixture(scope="module")
+def final_states():
+    """The state each implementation ended a run in, by API: native and reference must agree."""
+    return {}
+
+
+def _state(ex):
+    return (ex.book(MARKET).state_hash(), ex.open_interest(MARKET), ex.fees_collected(MARKET),
+            ex.insurance_fund(MARKET), ex.clearing_pool(MARKET),
+            [ex.balances(a) for a in range(N_ACCOUNTS)],
+            [ex.position(a, MARKET) for a in range(N_ACCOUNTS)])
+
+
+def _record(benchmark, n, book_rate):
+    rate = n / benchmark.stats.stats.min
+    benchmark.extra_info["events_per_s"] = rate
+    benchmark.extra_info["book_events_per_s"] = book_rate
+    benchmark.extra_info["ratio_to_book"] = rate / book_rate
+
+
+def test_book_per_call(benchmark, rows, bare_book):
     books = []
 
     def setup():
@@ -65,41 +116,59 @@ def test_book_per_call(benchmark, rows):
 
     benchmark.pedantic(run_book, setup=setup, rounds=3, iterations=1)
     benchmark.extra_info["events_per_s"] = len(rows) / benchmark.stats.stats.min
+    assert books[-1].state_hash() == bare_book["state_hash"]
 
 
-def test_exchange_submit_per_call(benchmark, rows):
+def test_book_batch(benchmark, cmds, bare_book):
+    books = []
+
+    def setup():
+        books.append(OrderBook(tick_ppm=1000))
+        return (books[-1], cmds), {}
+
+    benchmark.pedantic(lambda b, c: b.process(c), setup=setup, rounds=3, iterations=1)
+    benchmark.extra_info["events_per_s"] = len(cmds) / benchmark.stats.stats.min
+    assert books[-1].state_hash() == bare_book["state_hash"]
+
+
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_exchange_submit_per_call(benchmark, rows, bare_book, final_states, impl):
     exchanges = []
 
     def setup():
-        exchanges.append(_exchange())
+        exchanges.append(_exchange(IMPLEMENTATIONS[impl]))
         return (exchanges[-1], rows), {}
 
-    benchmark.pedantic(run_exchange, setup=setup, rounds=2, iterations=1)
-    benchmark.extra_info["events_per_s"] = len(rows) / benchmark.stats.stats.min
+    benchmark.pedantic(run_exchange, setup=setup, rounds=ROUNDS[impl], iterations=1)
+    _record(benchmark, len(rows), bare_book["per_call"])
     ex = exchanges[-1]
-    book = OrderBook(tick_ppm=1000)
-    run_book(book, rows)
-    assert ex.book(MARKET).state_hash() == book.state_hash()
+    assert ex.book(MARKET).state_hash() == bare_book["state_hash"]
     assert ex.open_interest(MARKET) > 0
     ex.check_integrity()
+    state = final_states.setdefault("per_call", _state(ex))
+    assert _state(ex) == state
 
 
-def test_exchange_submit_batch(benchmark, cmds):
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_exchange_submit_batch(benchmark, cmds, bare_book, final_states, impl):
     exchanges = []
 
     def setup():
-        exchanges.append(_exchange())
+        exchanges.append(_exchange(IMPLEMENTATIONS[impl]))
         return (exchanges[-1], cmds), {}
 
-    benchmark.pedantic(lambda ex, c: ex.process(MARKET, c), setup=setup, rounds=2, iterations=1)
-    benchmark.extra_info["events_per_s"] = len(cmds) / benchmark.stats.stats.min
-    book = OrderBook(tick_ppm=1000)
-    book.process(cmds)
-    assert exchanges[-1].book(MARKET).state_hash() == book.state_hash()
+    benchmark.pedantic(lambda ex, c: ex.process(MARKET, c), setup=setup, rounds=ROUNDS[impl],
+                       iterations=1)
+    _record(benchmark, len(cmds), bare_book["batch"])
+    ex = exchanges[-1]
+    assert ex.book(MARKET).state_hash() == bare_book["state_hash"]
+    state = final_states.setdefault("batch", _state(ex))
+    assert _state(ex) == state
 
 
-def test_margin_query(benchmark, rows):
-    ex = _exchange()
+@pytest.mark.parametrize("impl", ["native", "reference"])
+def test_margin_query(benchmark, rows, impl):
+    ex = _exchange(IMPLEMENTATIONS[impl])
     run_exchange(ex, rows[:20_000])
     holders = [a for a in range(N_ACCOUNTS) if ex.position(a, MARKET).size]
     account = holders[len(holders) // 2]

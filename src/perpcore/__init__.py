@@ -4,6 +4,7 @@ Public API only; every name is defined in its own module.
 """
 
 from perpcore._book import DEBUG_BUILD, BatchBuffers, OrderBook, Result
+from perpcore._engine import Exchange
 from perpcore._margin import (
     RiskTier,
     apply_fill,
@@ -51,11 +52,10 @@ from perpcore.book_types import (
 from perpcore.codes import Code, describe
 from perpcore.funding_types import FundingPeriod
 from perpcore.events import Event, PositionStatus, SettlementStatus
-from perpcore.exchange import (
+from perpcore.exchange_types import (
     EXCHANGE_RESULT_DTYPE,
     Balances,
     CallResult,
-    Exchange,
     ExchangeBatch,
     MarginView,
     PositionView,

@@ -11,8 +11,9 @@ enters only by ``deposit``, leaves only by ``withdraw``, and otherwise only move
 
 holds after every call by construction, and ``check`` verifies it. A transfer that would drive a
 bucket negative raises ``IntegrityError`` (the caller checks affordability first and turns an
-expected shortfall into a result code). This module never decides policy: which moves happen, and
-when, is the exchange's business.
+expected shortfall into a result code). It is the ledger of ``perpcore.reference.ReferenceExchange``
+(the native exchange keeps the same buckets and holders in C). This module never decides policy:
+which moves happen, and when, is the exchange's business.
 """
 
 from __future__ import annotations

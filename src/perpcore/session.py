@@ -16,7 +16,7 @@ import numpy as np
 from perpcore._margin import RiskTier
 from perpcore.book_types import PRICE_SCALE_PPM, Side, TimeInForce
 from perpcore.codes import Code
-from perpcore.exchange import Exchange
+from perpcore import Exchange
 
 __all__ = ["SessionSummary", "run_session"]
 
@@ -124,7 +124,7 @@ def format_session(s: SessionSummary) -> list[str]:
                  + ", ".join(f"#{a} {usdc(p)}" for a, p in ranked[:3]) + " ... "
                  + ", ".join(f"#{a} {usdc(p)}" for a, p in ranked[-3:]))
     total = sum(ex.balances(a).total for a in range(s.n_accounts))
-    pool = ex.ledger.markets[m].pool
+    pool = ex.clearing_pool(m)
     lines.append(f"conservation OK: accounts {usdc(total)} + fees {usdc(ex.fees_collected(m))} "
                  f"+ insurance {usdc(ex.insurance_fund(m))} + clearing pool {usdc(pool)} "
                  f"= net deposits {usdc(s.net_deposits_qq)} USDC")

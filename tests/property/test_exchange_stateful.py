@@ -3,13 +3,15 @@ withdrawals over two markets, and checks every invariant after every step: conse
 negative bucket, longs = shorts = open interest, order locks = locked_for_orders, the clearing
 pool identity, reduce-only orders within the position (``Exchange.check_integrity``); that every
 accepted order left its account at or above initial margin; and, separately, that a round trip at
-an unchanged mark never increases an account's equity."""
+an unchanged mark never increases an account's equity. Both run on the native exchange and on the
+reference."""
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from perpcore import Code, Exchange, RiskTier, Side, TimeInForce
+from perpcore.reference import ReferenceExchange
 
 USDC = 1_000_000
 ACCOUNTS = st.integers(0, 4)
@@ -28,9 +30,11 @@ MARKETS = {
 
 
 class ExchangeMachine(RuleBasedStateMachine):
+    exchange_cls = Exchange
+
     @initialize(funds=st.lists(st.integers(20, 400), min_size=5, max_size=5))
     def setup(self, funds):
-        self.ex = Exchange(withdrawal_delay=10)
+        self.ex = self.exchange_cls(withdrawal_delay=10)
         for name, kw in MARKETS.items():
             self.ex.add_market(name, mark_ppm=500_000, **kw)
         for account, usdc in enumerate(funds):
@@ -127,19 +131,26 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.ex.check_integrity()
 
 
-ExchangeMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=50,
-                                             deadline=None)
+class ReferenceExchangeMachine(ExchangeMachine):
+    exchange_cls = ReferenceExchange
+
+
+MACHINE_SETTINGS = settings(max_examples=100, stateful_step_count=50, deadline=None)
+ExchangeMachine.TestCase.settings = MACHINE_SETTINGS
+ReferenceExchangeMachine.TestCase.settings = MACHINE_SETTINGS
 TestExchange = ExchangeMachine.TestCase
+TestReferenceExchange = ReferenceExchangeMachine.TestCase
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(mark=st.integers(5, 95).map(lambda t: t * 10_000),
        asks=st.lists(st.tuples(st.integers(0, 5), st.integers(1, 30)), min_size=1, max_size=5),
        bids=st.lists(st.tuples(st.integers(0, 5), st.integers(1, 30)), min_size=1, max_size=5),
        size=st.integers(1, 60), rebate=st.booleans())
-def test_a_round_trip_at_an_unchanged_mark_never_increases_equity(mark, asks, bids, size,
-                                                                  rebate):
-    ex = Exchange()
+def test_a_round_trip_at_an_unchanged_mark_never_increases_equity(exchange_cls, mark, asks, bids,
+                                                                  size, rebate):
+    ex = exchange_cls()
     ex.add_market("M", tick_ppm=10_000, mark_ppm=mark,
                   risk=RiskTier(taker_fee_ppm=700, maker_fee_ppm=-200 if rebate else 100))
     trader, makers = 9, (1, 2)

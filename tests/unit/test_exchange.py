@@ -1,12 +1,13 @@
 """The exchange core as a user meets it: deposits, orders that lock margin, fills that move it into
 positions, fees and the insurance fund, reduce-only orders, withdrawals, and rejections that change
-nothing. Amounts are worked out by hand in the comments (qq = 1e-6 USDC)."""
+nothing. Amounts are worked out by hand in the comments (qq = 1e-6 USDC). Every test runs on the
+native exchange and on the reference (the ``exchange_cls`` fixture)."""
 
 import numpy as np
 import pytest
 
 import perpcore
-from perpcore import Code, Exchange, RiskTier, Side, TimeInForce
+from perpcore import Code, RiskTier, Side, TimeInForce
 from perpcore.events import PositionStatus
 
 BUY, SELL = Side.BUY, Side.SELL
@@ -18,8 +19,8 @@ TIER = RiskTier(base_imf_ppm=100_000, mmf_ppm=50_000, taker_fee_ppm=500, maker_f
 
 
 @pytest.fixture
-def ex():
-    ex = Exchange(withdrawal_delay=60)
+def ex(exchange_cls):
+    ex = exchange_cls(withdrawal_delay=60)
     ex.add_market(M, tick_ppm=1000, risk=TIER, mark_ppm=500_000)
     for account in (ALICE, BOB, CAROL):
         ex.deposit(account, 1000 * USDC)
@@ -424,19 +425,19 @@ def test_add_market_validates_its_arguments(ex):
 
 # ------------------------------------------------------------------------------- batch
 
-def _funded(accounts):
-    ex = Exchange()
+def _funded(exchange_cls, accounts):
+    ex = exchange_cls()
     ex.add_market(M, tick_ppm=1000, risk=TIER, mark_ppm=500_000)
     for account in range(accounts):
         ex.deposit(account, 50 * USDC)  # tight: some orders are refused for margin
     return ex
 
 
-def test_process_runs_a_command_array_exactly_like_the_per_call_methods():
+def test_process_runs_a_command_array_exactly_like_the_per_call_methods(exchange_cls):
     from perpcore.workload import FlowSpec, generate_flow
 
     cmds = generate_flow(FlowSpec(n_events=3_000, n_accounts=30, target_live=300, seed=3))
-    batch_ex, call_ex = _funded(30), _funded(30)
+    batch_ex, call_ex = _funded(exchange_cls, 30), _funded(exchange_cls, 30)
 
     out = batch_ex.process(M, cmds)
 

@@ -1,9 +1,9 @@
-"""The hand-written stubs src/perpcore/_book.pyi, _margin.pyi and _funding.pyi must describe the
-compiled modules exactly.
+"""The hand-written stubs src/perpcore/_book.pyi, _margin.pyi, _funding.pyi and _engine.pyi must
+describe the compiled modules exactly.
 
 Checked: each stub's public names equal the runtime module's own public names and the public
 attributes of its classes (OrderBook, Result, BatchBuffers, RiskTier, FundingParams,
-FundingSampler); each member is the same kind
+FundingSampler, Exchange); each member is the same kind
 (property, method, staticmethod); functions and methods take the same parameters with the same
 defaults; every annotation resolves; and the values the native modules really return conform to
 the stubs' return annotations.
@@ -24,13 +24,17 @@ import numpy as np
 import pytest
 
 import perpcore
-from perpcore import _book, _funding, _margin, book_types, codes, errors, funding_types
+from perpcore import (
+    _book, _engine, _funding, _margin, book_types, codes, errors, events, exchange_types,
+    funding_types,
+)
 
 STUB_SUFFIX = "_stub_under_test"
 CLASSES = ("OrderBook", "Result", "BatchBuffers")
 # (runtime module, class) of every native class the stubs describe
-ALL_CLASSES = [(_book, name) for name in CLASSES] + [(_margin, "RiskTier")] + [
-    (_funding, "FundingParams"), (_funding, "FundingSampler")]
+ALL_CLASSES = [(_book, name) for name in CLASSES] + [
+    (_margin, "RiskTier"), (_funding, "FundingParams"), (_funding, "FundingSampler"),
+    (_engine, "Exchange")]
 CLASS_IDS = [name for _, name in ALL_CLASSES]
 # protocol methods that, when the runtime class defines them, the stub must declare
 PROTOCOL_DUNDERS = {"__len__", "__contains__", "__iter__", "__getitem__", "__reduce__", "__eq__",
@@ -132,7 +136,8 @@ def _runtime_module_names(module=_book):
         if isinstance(value, types.ModuleType):
             continue
         if any(getattr(m, name, object()) is value
-               for m in (book_types, codes, errors, funding_types)):
+               for m in (book_types, codes, errors, events, exchange_types, funding_types,
+                         types)):
             continue
         own.add(name)
     return own
@@ -168,6 +173,10 @@ def _user_defined_dunders(cls):
 def test_the_stub_declares_exactly_the_modules_own_public_names():
     assert _stub_module_names(_stub_tree()) == _runtime_module_names()
     assert {"OrderBook", "Result", "DEBUG_BUILD"} <= _runtime_module_names()
+
+
+def test_the_engine_stub_declares_exactly_the_modules_own_public_names():
+    assert _stub_module_names(_stub_tree(_engine)) == _runtime_module_names(_engine) == {"Exchange"}
 
 
 def test_the_margin_stub_declares_exactly_the_modules_own_public_names():
@@ -608,3 +617,67 @@ def test_pickled_funding_params_use_the_reduce_the_stub_describes():
 
     assert restore(fields) == params
     assert pickle.loads(pickle.dumps(params)) == params
+
+
+# ------------------------------------------------------------------------------- the exchange
+
+def _exchange_returned_values():
+    """(member name, value) for every public Exchange member, from real calls."""
+    ex = _engine.Exchange(withdrawal_delay=5)
+    ex.add_market("M", risk=_margin.RiskTier())
+    cmds = np.zeros(2, perpcore.COMMAND_DTYPE)
+    cmds[0] = (perpcore.Op.PLACE, 0, 0, 0, 0, 7, 1, 400_000, 3)
+    cmds[1] = (perpcore.Op.CANCEL, 0, 0, 0, 0, 7, 0, 0, 0)
+    yield "withdrawal_delay", ex.withdrawal_delay
+    yield "add_market", ex.add_market("N")
+    yield "markets", ex.markets
+    yield "book", ex.book("M")
+    yield "risk", ex.risk("M")
+    yield "set_mark", ex.set_mark("M", 510_000)
+    yield "mark", ex.mark("M")
+    yield "deposit", ex.deposit(1, 10**9)
+    yield "deposit", ex.deposit(2, 10**9)
+    yield "add_margin", ex.add_margin(1, "M", 10**6)
+    w = ex.request_withdrawal(1, 10**6, now=0)
+    yield "request_withdrawal", w
+    yield "pending_withdrawals", ex.pending_withdrawals()
+    yield "pending_withdrawals", ex.pending_withdrawals(1)
+    yield "process_withdrawal", ex.process_withdrawal(w.withdrawal_id, now=5)
+    yield "submit", ex.submit("M", 1, 1, perpcore.Side.SELL, 500_000, 10)
+    yield "submit", ex.submit("M", 2, 2, perpcore.Side.BUY, 500_000, 4, tif=perpcore.TimeInForce.IOC)
+    yield "submit", ex.submit("M", 3, 1, perpcore.Side.BUY, 400_000, 1, reduce_only=np.bool_(True))
+    yield "cancel", ex.cancel("M", 99)
+    yield "cancel_all", ex.cancel_all("M", 1)
+    yield "process", ex.process("M", cmds)
+    yield "balances", ex.balances(1)
+    yield "position", ex.position(2, "M")
+    yield "margin", ex.margin(2, "M")
+    yield "margin", ex.margin(3, "M")
+    yield "open_interest", ex.open_interest("M")
+    yield "insurance_fund", ex.insurance_fund("M")
+    yield "fees_collected", ex.fees_collected("M")
+    yield "clearing_pool", ex.clearing_pool("M")
+    yield "bad_debt", ex.bad_debt("M")
+    ex.submit("M", 4, 1, perpcore.Side.SELL, 600_000, 1)
+    yield "order_lock", ex.order_lock("M", 4)
+    yield "order_lock", ex.order_lock("M", 99)
+    yield "check_conservation", ex.check_conservation()
+    yield "check_integrity", ex.check_integrity()
+
+
+def test_every_annotation_in_the_engine_stub_resolves():
+    stub = _load_stub(_engine)
+    for name, value in vars(stub.Exchange).items():
+        fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+        if inspect.isfunction(fn):
+            assert "return" in typing.get_type_hints(fn), f"Exchange.{name} return type"
+
+
+def test_what_the_exchange_returns_conforms_to_the_stub():
+    stub = _load_stub(_engine)
+    seen = set()
+    for name, value in _exchange_returned_values():
+        seen.add(name)
+        hint = _return_hint(stub.Exchange, name)
+        assert _conforms(value, hint), f"Exchange.{name} returned {value!r}, stub says {hint}"
+    assert seen == set(_stub_members(_stub_tree(_engine), "Exchange")) - {"__init__"}

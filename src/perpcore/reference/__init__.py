@@ -6,6 +6,7 @@ speed baseline.
 """
 
 from perpcore.reference.book import ReferenceOrderBook, Result
+from perpcore.reference.exchange import ReferenceExchange
 from perpcore.reference.funding import ReferenceFundingSampler
 
-__all__ = ["ReferenceOrderBook", "ReferenceFundingSampler", "Result"]
+__all__ = ["ReferenceOrderBook", "ReferenceExchange", "ReferenceFundingSampler", "Result"]

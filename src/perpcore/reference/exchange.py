@@ -1,16 +1,19 @@
-"""The exchange: markets sharing accounts, orders → margin locks → fills → positions, and withdrawals.
+"""The reference exchange: markets sharing accounts, orders → margin locks → fills → positions, and
+withdrawals, in plain Python over a ``Ledger`` — the slow, obviously-correct twin of the native
+``perpcore.Exchange`` (``perpcore._engine``), which must behave identically call for call.
 
-``Exchange`` hosts several markets (one native ``OrderBook`` and one ``RiskTier`` each) over one
-``Ledger`` of balances. It owns the green path of the spec: an order is validated, margin-checked
-("filled in full at its worst price, would the account stay at or above initial margin, with open
-interest as it would then be?"), its initial margin locked in ``locked_for_orders``, then matched;
-every fill updates both positions (average entry as open notional, realised PnL through the
-market's clearing pool), moves the filled share of each order's lock into ``locked_for_positions``,
-charges fees (taker, maker or rebate; a share to the insurance fund), updates open interest and
-releases what a reduction frees. Cancels and expiries release locks exactly. Margin is isolated per
-market: a market's losses are paid from that market's position margin only; what it cannot pay is
-recorded as the market's bad debt (the liquidation engine's business). Every change is reported as
-an event (``perpcore.events``) in the call's result. The risk arithmetic itself lives in
+``ReferenceExchange`` hosts several markets (one native ``OrderBook`` and one ``RiskTier`` each)
+over one ``Ledger`` of balances. It owns the green path of the spec: an order is validated,
+margin-checked ("filled in full at its worst price, would the account stay at or above initial
+margin, with open interest as it would then be?"), its initial margin locked in
+``locked_for_orders``, then matched; every fill updates both positions (average entry as open
+notional, realised PnL through the market's clearing pool), moves the filled share of each order's
+lock into ``locked_for_positions``, charges fees (taker, maker or rebate; a share to the insurance
+fund), updates open interest and releases what a reduction frees. Cancels and expiries release
+locks exactly. Margin is isolated per market: a market's losses are paid from that market's
+position margin only; what it cannot pay is recorded as the market's bad debt (the liquidation
+engine's business). Every change is reported as an event (``perpcore.events``) in the call's
+result, a record of ``perpcore.exchange_types``. The risk arithmetic itself lives in
 ``perpcore._margin``; this module decides which of it applies when, and never rounds by itself.
 """
 
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
@@ -53,118 +55,21 @@ from perpcore.events import (
     WithdrawalRejected,
     WithdrawalRequested,
 )
+from perpcore.exchange_types import (
+    EXCHANGE_RESULT_DTYPE,
+    Balances,
+    CallResult,
+    ExchangeBatch,
+    MarginView,
+    PositionView,
+    SubmitResult,
+    WithdrawalResult,
+)
 from perpcore.ledger import AVAILABLE, ORDERS, WITHDRAW, Ledger
 
-__all__ = [
-    "Exchange",
-    "Balances",
-    "PositionView",
-    "MarginView",
-    "SubmitResult",
-    "CallResult",
-    "WithdrawalResult",
-    "ExchangeBatch",
-    "EXCHANGE_RESULT_DTYPE",
-]
-
-EXCHANGE_RESULT_DTYPE = np.dtype(
-    [
-        ("code", "<i4"),
-        ("n_events", "<i4"),
-        ("order_id", "<i8"),
-        ("filled", "<i8"),
-        ("resting", "<i8"),
-        ("expired", "<i8"),
-        ("lock_qq", "<i8"),
-    ],
-    align=True,
-)
-"""One row per command of ``Exchange.process``: its outcome and how many events it emitted."""
+__all__ = ["ReferenceExchange"]
 
 BUY, SELL = Side.BUY, Side.SELL
-
-
-# ------------------------------------------------------------------------------- public records
-
-@dataclass(frozen=True, slots=True)
-class Balances:
-    """An account's buckets in quote quantums; ``locked_for_positions`` maps market → margin."""
-
-    available: int
-    locked_for_orders: int
-    locked_for_withdraw: int
-    locked_for_positions: Mapping[str, int]
-
-    @property
-    def total(self) -> int:
-        return (self.available + self.locked_for_orders + self.locked_for_withdraw
-                + sum(self.locked_for_positions.values()))
-
-
-@dataclass(frozen=True, slots=True)
-class PositionView:
-    """One account's position in one market (size > 0 long, < 0 short)."""
-
-    size: int
-    open_notional_qq: int
-    entry_price_ppm: int
-    realized_pnl_qq: int
-    status: PositionStatus
-    settlement_status: SettlementStatus
-
-
-@dataclass(frozen=True, slots=True)
-class MarginView:
-    """Risk of one account in one market at the current mark and open interest.
-
-    ``health_ppm`` is equity / maintenance in ppm (rounded down), None without a requirement.
-    """
-
-    collateral_qq: int
-    unrealized_pnl_qq: int
-    equity_qq: int
-    initial_requirement_qq: int
-    maintenance_requirement_qq: int
-    free_collateral_qq: int
-    health_ppm: int | None
-    liquidatable: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CallResult:
-    """What a call did: ``code`` 0 accepted (anything else: nothing changed) and its events."""
-
-    code: int
-    events: tuple[Event, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return self.code == Code.OK
-
-
-@dataclass(frozen=True, slots=True)
-class SubmitResult(CallResult):
-    order_id: int = 0
-    filled: int = 0
-    resting: int = 0
-    expired: int = 0
-    lock_qq: int = 0  # what the order locked on entry (0 for reduce-only and rejections)
-    size: int = 0  # the size that entered the book (a reduce-only order may be cut)
-
-
-@dataclass(frozen=True, slots=True)
-class WithdrawalResult(CallResult):
-    withdrawal_id: int = 0
-    due_at: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ExchangeBatch:
-    """Output of ``Exchange.process``: one EXCHANGE_RESULT_DTYPE row per command, and the events of
-    all commands in order (command i emitted ``results['n_events'][i]`` of them)."""
-
-    results: np.ndarray
-    events: tuple[Event, ...]
 
 
 # ------------------------------------------------------------------------------- internal state
@@ -234,13 +139,19 @@ class _Call:
 
 # ------------------------------------------------------------------------------- validation
 
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def _as_int(value, name: str) -> int:
-    """An integer argument: int or numpy integer; floats, bools and strings are type errors."""
-    if type(value) is int:
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise InvalidType(f"{name} must be an integer, not {type(value).__name__}")
-    return int(value)
+    """An integer argument: int or numpy integer; floats, bools and strings are type errors, and
+    an integer outside int64 is invalid input (every quantity the exchange keeps is an int64)."""
+    if type(value) is not int:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise InvalidType(f"{name} must be an integer, not {type(value).__name__}")
+        value = int(value)
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
+    return value
 
 
 def _as_market_name(value) -> str:
@@ -249,7 +160,7 @@ def _as_market_name(value) -> str:
     return value
 
 
-class Exchange:
+class ReferenceExchange:
     """Markets, accounts and positions, driven by commands with explicit times (no wall clock).
 
     ``withdrawal_delay`` is in the units of the ``now`` arguments (e.g. seconds or blocks).
@@ -480,6 +391,8 @@ class Exchange:
         INVALID_OP: amending a margined order is not offered yet)."""
         if not isinstance(commands, np.ndarray) or commands.dtype != COMMAND_DTYPE:
             raise InvalidType("commands must be a numpy array of COMMAND_DTYPE")
+        if commands.ndim != 1:
+            raise InvalidInput("commands must be one-dimensional")
         out = np.zeros(len(commands), EXCHANGE_RESULT_DTYPE)
         events: list[Event] = []
         rows = zip(commands["op"].tolist(), commands["side"].tolist(), commands["tif"].tolist(),
@@ -544,6 +457,10 @@ class Exchange:
 
     def fees_collected(self, market: str) -> int:
         return self.ledger.markets[self._market(market).name].fees
+
+    def clearing_pool(self, market: str) -> int:
+        """The market's clearing pool: −Σ open notional − bad debt (see ``perpcore.ledger``)."""
+        return self.ledger.markets[self._market(market).name].pool
 
     def bad_debt(self, market: str) -> int:
         """Losses of this market's accounts that their position margin could not pay."""

@@ -1,0 +1,199 @@
+# Interface of perpcore's native exchange (bodies in _engine.pyx): the C state of accounts,
+# positions, margin locks and events, and the cdef kernels of a submit, a cancel and a cancel-all,
+# which drive each market's OrderBook through its own cdef interface (_book.pxd) and its risk math
+# through _margin.pxd. Accounts live in dense slots (an id table maps an account id to its slot);
+# each market keeps one Pos per account slot and its live orders in a slot pool indexed by an id
+# table. A call's events are C records (EventRec) until a Python reader asks for them. Units: sizes
+# in contracts, prices in ppm, money in quote quantums (qq).
+
+cimport cython
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+
+from perpcore._book cimport CancelRec, FillRec, OrderBook
+
+
+# One event as C data; `kind` says which perpcore.events class it becomes and how v / b0..b2 map
+# to its fields (see _engine.pyx, _build_event). `market` indexes the exchange's markets, -1: none.
+# Records lie back to back in int64 words: the 8-byte header, then only the values its kind has
+# (EVENT_VALUES in _engine.pyx), so `v` is a view that may extend past a record's end.
+cdef struct EventRec:
+    uint8_t kind
+    uint8_t b0
+    uint8_t b1
+    uint8_t b2
+    int32_t market
+    int64_t v[8]
+
+
+# Open-addressing id table (linear probing, backward-shift deletion): int64 key -> int32 slot.
+cdef struct IdBucket:
+    int64_t key
+    int32_t slot              # -1: empty bucket
+
+
+cdef struct IdTable:
+    IdBucket* buckets
+    uint64_t mask
+    int shift
+    int64_t count
+
+
+# An account's buckets outside any market, and the calls that last touched it (event dedup).
+cdef struct Acct:
+    int64_t account
+    int64_t available_qq
+    int64_t orders_qq         # locked_for_orders
+    int64_t withdraw_qq       # locked_for_withdraw
+    int64_t balance_call      # id of the last call that reported its balances
+    int64_t position_call     # id of the last call that reported its position
+
+
+# One account's position and position margin in one market.
+cdef struct Pos:
+    int64_t size
+    int64_t open_notional_qq
+    int64_t realized_pnl_qq
+    int64_t margin_qq         # locked_for_positions in this market
+    int64_t margin_key        # when margin_qq last became non-zero: the key order of Balances
+    int64_t ro_remaining      # sum of the remaining sizes of its resting reduce-only orders
+    int32_t ro_head           # their list through XOrder.ro_prev / ro_next (valid if ro_count)
+    int32_t ro_count
+    uint8_t traded            # ever filled: settlement status PENDING_SETTLE
+
+
+# A live order as the exchange sees it: what it still locks and what it is.
+cdef struct XOrder:
+    int64_t order_id
+    int64_t lock_qq
+    int64_t remaining
+    int64_t price_ppm
+    int32_t account           # account slot
+    int32_t ro_prev
+    int32_t ro_next           # also chains the pool's free slots
+    uint8_t side
+    uint8_t reduce_only
+    uint8_t ro_linked         # in its position's reduce-only list
+
+
+# One row of EXCHANGE_RESULT_DTYPE (layout checked at import).
+cdef struct ResultRow:
+    int32_t code
+    int32_t n_events
+    int64_t order_id
+    int64_t filled
+    int64_t resting
+    int64_t expired
+    int64_t lock_qq
+
+
+cdef struct SubmitOut:
+    int64_t filled
+    int64_t resting
+    int64_t expired
+    int64_t lock_qq
+    int64_t size
+
+
+@cython.final
+cdef class _Market:
+    cdef readonly str name
+    cdef int32_t index
+    cdef OrderBook book
+    cdef object risk                       # the RiskTier, as given
+    cdef int64_t base_imf_ppm
+    cdef int64_t mmf_ppm
+    cdef int64_t oi_lower_cap_qq
+    cdef int64_t oi_upper_cap_qq
+    cdef int64_t taker_fee_ppm
+    cdef int64_t maker_fee_ppm
+    cdef int64_t insurance_share_ppm
+    cdef int64_t tick_ppm
+    cdef int64_t lot
+    cdef int64_t min_size
+    cdef int64_t mark_ppm
+    cdef int64_t open_interest             # contracts: the sum of long sizes
+    cdef int64_t bad_debt_qq
+    cdef int64_t insurance_fund_qq
+    cdef int64_t fees_qq
+    cdef int64_t pool_qq                   # clearing pool: -sum(open notional) - bad debt
+    cdef Pos* pos                          # by account slot (capacity: Exchange.accounts_cap)
+    cdef XOrder* orders                    # slot pool of live orders
+    cdef int32_t orders_cap
+    cdef int32_t orders_used               # high-water mark of slots handed out
+    cdef int32_t free_head
+    cdef int32_t n_orders
+    cdef IdTable ids                       # order id -> orders slot
+
+    cdef int32_t find_order(self, int64_t order_id) noexcept
+    cdef int32_t add_order(self, int64_t order_id) except -1
+    cdef void remove_order(self, int32_t slot) noexcept
+
+
+@cython.final
+cdef class Exchange:
+    cdef readonly int64_t withdrawal_delay
+    cdef dict by_name                      # name -> _Market
+    cdef object last_name                  # the name object last resolved, and its market
+    cdef _Market last_market
+    cdef list market_list                  # _Market by index
+    cdef list names                        # market name by index (events refer to it)
+    cdef Acct* accts
+    cdef int32_t n_accounts
+    cdef int64_t accounts_cap              # capacity of accts and of every market's pos
+    cdef IdTable account_ids               # account id -> slot
+    cdef int64_t deposited_qq
+    cdef int64_t withdrawn_qq
+    cdef int64_t margin_keys               # last Pos.margin_key handed out
+    cdef dict withdrawals                  # id -> (account, amount_qq, due_at), in id order
+    cdef int64_t next_withdrawal_id
+    cdef int64_t debug_ops                 # calls since construction (debug-build check schedule)
+    # the running call: its id, the market its balance events report, whom it touched, its events
+    cdef int64_t call_id
+    cdef int32_t call_market
+    cdef int32_t* touched_balances
+    cdef int64_t n_touched_balances
+    cdef int64_t touched_balances_cap
+    cdef int32_t* touched_positions
+    cdef int64_t n_touched_positions
+    cdef int64_t touched_positions_cap
+    cdef int64_t* events                   # EventRec records, back to back (in words)
+    cdef int64_t n_event_words
+    cdef int64_t events_cap                # in words
+    cdef int64_t n_events                  # records
+    cdef int32_t* ro_order                 # scratch: reduce-only slots being trimmed, sorted
+    cdef int64_t ro_order_cap
+
+    cdef _Market _market_or_none(self, object market)
+    cdef _Market _market(self, object market)
+    cdef int32_t _open_account(self, int64_t account) except -1
+    cdef int _grow_accounts(self) except -1
+    cdef int _begin_call(self, int32_t market) except -1
+    cdef int _reset_events(self) except -1
+    cdef inline EventRec* _event(self, int kind, int32_t market) except NULL
+    cdef int _touch_balance(self, int32_t a) except -1
+    cdef int _touch_position(self, int32_t a) except -1
+    cdef int _finish(self, _Market m) except -1
+    cdef object _take_events(self)
+    cdef object _take_batch_events(self)
+    cdef int _margin_add(self, Pos* p, int64_t delta_qq) except -1
+    cdef int _reject(self, _Market m, int64_t order_id, int64_t account, int code) except -1
+    cdef int _order_lock(self, _Market m, Acct* acct, Pos* p, int64_t signed_size,
+                         int64_t worst_ppm, int64_t* lock_qq) except -1
+    cdef int _reduce_only_size(self, _Market m, Pos* p, int side, int64_t* size) noexcept
+    cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
+                        int64_t* oi_delta) except -1
+    cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1
+    cdef int _apply_cancel(self, _Market m, const CancelRec* c) except -1
+    cdef int _release_freed_margin(self, _Market m, int32_t a) except -1
+    cdef int _drop_order(self, _Market m, int32_t slot) except -1
+    cdef int _trim_reduce_only(self, _Market m) except -1
+    cdef int _apply_book_cancels(self, _Market m) except -1
+    cdef int submit_c(self, _Market m, int64_t order_id, int64_t account, int side,
+                      int64_t price_ppm, int64_t size, int tif, int stp, int flags,
+                      SubmitOut* out) except -1
+    cdef int cancel_c(self, _Market m, int64_t order_id) except -1
+    cdef int cancel_all_c(self, _Market m, int64_t account) except -1
+    cdef bint _below_initial_without_withdrawals(self, int32_t a) except -1
+    cdef int check_integrity_c(self) except -1
+    cdef object _conservation(self)
+    cdef int _debug_check_after_call(self) except -1

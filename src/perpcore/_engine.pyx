@@ -1,0 +1,1799 @@
+"""The native exchange: markets sharing accounts, orders → margin locks → fills → positions, and
+withdrawals, with exactly the observable behaviour of ``perpcore.reference.ReferenceExchange``.
+
+Owns every balance (accounts' buckets, each market's position margins, insurance fund, fees and
+clearing pool), positions, order locks, reduce-only bookkeeping, pending withdrawals and the events
+of each call. State lives in C: accounts in dense slots found through an id table, one position
+record per account slot and market, live orders in a per-market slot pool found through an id
+table. A submit validates and margin-checks at C level (the kernels of ``_margin.pxd``), drives the
+market's ``OrderBook`` through ``place_c``/``cancel_c``/``cancel_all_c`` and reads the fills and
+cancellations from the book's C output buffers. Events are recorded as C records and become
+``perpcore.events`` records only when a reader asks (``result.events``). Every formula and rounding
+is the reference's, in the same order; it never uses floats, never wraps an int64 (overflow raises),
+and never looks at a clock.
+"""
+
+cimport cython
+from cpython.object cimport PyObject, PyTypeObject
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
+from cpython.ref cimport Py_INCREF
+from cpython.unicode cimport PyUnicode_Check
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc, realloc
+from libc.string cimport memcpy, memset
+
+from perpcore._book cimport CancelRec, CommandRec, FillRec, OrderBook
+from perpcore._convert cimport _as_i64
+from perpcore._fixedpoint cimport (
+    PC_OK, checked, pc_add, pc_mul, pc_mul_div_down, pc_mul_div_up, pc_sub,
+)
+from perpcore._margin cimport (
+    RiskTier, apply_fill_c, entry_price_ppm_c, fee_qq_c, imf_ppm_c, requirement_qq_c,
+    unrealized_pnl_qq_c,
+)
+
+from types import MappingProxyType, MemberDescriptorType
+
+import numpy as np
+
+from perpcore.book_types import (
+    COMMAND_DTYPE, FLAG_REDUCE_ONLY, PRICE_SCALE_PPM, CancelReason, Op, SelfTradePrevention, Side,
+    TimeInForce,
+)
+from perpcore.codes import Code
+from perpcore.errors import IntegrityError, InvalidInput, InvalidType
+from perpcore.events import (
+    BalanceUpdated, Deposited, MarginAdded, OrderAccepted, OrderCancelled, OrderCreated,
+    OrderFilled, OrderRejected, PositionStatus, PositionUpdated, SettlementStatus,
+    WithdrawalExecuted, WithdrawalRejected, WithdrawalRequested,
+)
+from perpcore.exchange_types import (
+    EXCHANGE_RESULT_DTYPE, Balances, CallResult, ExchangeBatch, MarginView, PositionView,
+    SubmitResult, WithdrawalResult,
+)
+
+cdef extern from *:
+    """
+    #ifndef PERPCORE_DEBUG
+    #define PERPCORE_DEBUG 0
+    #endif
+    """
+    const bint PERPCORE_DEBUG
+
+cdef extern from *:
+    """
+    #include <sys/mman.h>
+    /* Ask for transparent huge pages on a large buffer (Linux; elsewhere a no-op): a batch's
+       event buffer is written once front to back, and 4 KiB pages would each fault on first
+       touch. Only a hint: failure changes nothing. */
+    static void pc_hint_huge_pages(void* p, size_t nbytes) {
+    #ifdef MADV_HUGEPAGE
+        uintptr_t start = ((uintptr_t)p + 0x1FFFFF) & ~(uintptr_t)0x1FFFFF;
+        uintptr_t end = ((uintptr_t)p + nbytes) & ~(uintptr_t)0x1FFFFF;
+        if (end > start) madvise((void*)start, end - start, MADV_HUGEPAGE);
+    #else
+        (void)p; (void)nbytes;
+    #endif
+    }
+    """
+    void pc_hint_huge_pages(void* p, size_t nbytes) nogil
+
+# ---------------------------------------------------------------------------------------------
+# Constants, read once from the Python vocabulary so that each number is defined in one place.
+
+cdef int BUY = Side.BUY
+cdef int TIF_GTC = TimeInForce.GTC
+cdef int TIF_MARKET = TimeInForce.MARKET
+cdef int STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
+cdef int OP_PLACE = Op.PLACE
+cdef int OP_CANCEL = Op.CANCEL
+cdef int OP_CANCEL_ALL = Op.CANCEL_ALL
+cdef int CMD_REDUCE_ONLY = FLAG_REDUCE_ONLY
+cdef int CANCEL_REDUCE_ONLY = CancelReason.REDUCE_ONLY
+cdef int POSITION_OPEN = PositionStatus.OPEN
+cdef int POSITION_CLOSED = PositionStatus.CLOSED
+cdef int SETTLE_PENDING = SettlementStatus.PENDING_SETTLE
+cdef int SETTLE_SYNCHRONIZED = SettlementStatus.SYNCHRONIZED
+cdef int64_t SCALE = PRICE_SCALE_PPM
+
+cdef int OK = Code.OK
+cdef int E_OP = Code.INVALID_OP
+cdef int E_FLAGS = Code.INVALID_FLAGS
+cdef int E_SIZE_BELOW_MIN = Code.SIZE_BELOW_MINIMUM
+cdef int E_UNKNOWN_ACCOUNT = Code.UNKNOWN_ACCOUNT
+cdef int E_UNKNOWN_MARKET = Code.UNKNOWN_MARKET
+cdef int E_INSUFFICIENT = Code.INSUFFICIENT_AVAILABLE
+cdef int E_BELOW_INITIAL = Code.BELOW_INITIAL_MARGIN
+cdef int E_REDUCE_ONLY = Code.REDUCE_ONLY_WOULD_INCREASE
+cdef int E_WITHDRAWAL_BELOW_INITIAL = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
+
+# The reference reports some codes as Code members and book / margin rejections as plain ints.
+_CODE_OK = Code.OK
+_UNKNOWN_MARKET = Code.UNKNOWN_MARKET
+_UNKNOWN_ACCOUNT = Code.UNKNOWN_ACCOUNT
+_INSUFFICIENT_AVAILABLE = Code.INSUFFICIENT_AVAILABLE
+_UNKNOWN_WITHDRAWAL = Code.UNKNOWN_WITHDRAWAL
+_WITHDRAWAL_NOT_DUE = Code.WITHDRAWAL_NOT_DUE
+_WITHDRAWAL_BELOW_INITIAL_MARGIN = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
+_TIF_GTC = TimeInForce.GTC  # the defaults of submit, recognised by identity
+_STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
+_NO_NAME = object()  # what Exchange.last_name holds before any market was resolved
+_SIDES = tuple(Side)
+_TIFS = tuple(TimeInForce)
+_CANCEL_REASONS = tuple(CancelReason)
+_POSITION_STATUSES = tuple(PositionStatus)
+_SETTLEMENT_STATUSES = tuple(SettlementStatus)
+
+# event kinds: which perpcore.events class an EventRec becomes (see _build_event)
+cdef enum:
+    EV_DEPOSITED = 0
+    EV_WITHDRAWAL_REQUESTED = 1
+    EV_WITHDRAWAL_EXECUTED = 2
+    EV_WITHDRAWAL_REJECTED = 3
+    EV_MARGIN_ADDED = 4
+    EV_ORDER_CREATED = 5
+    EV_ORDER_REJECTED = 6
+    EV_ORDER_ACCEPTED = 7
+    EV_ORDER_FILLED = 8
+    EV_ORDER_CANCELLED = 9
+    EV_BALANCE_UPDATED = 10
+    EV_POSITION_UPDATED = 11
+    N_EVENT_KINDS = 12
+
+# how many values follow the header of each kind of event record
+cdef int64_t EVENT_VALUES[N_EVENT_KINDS]
+EVENT_VALUES[:] = [2, 4, 3, 4, 2, 5, 3, 5, 8, 4, 5, 4]
+
+cdef enum:
+    INLINE_EVENT_WORDS = 18    # event words kept inside a result: a resting order's three events
+    MAX_EVENT_WORDS = 9        # the largest event record: header + 8 values
+    FIRST_ACCOUNTS = 64
+    FIRST_ORDERS = 256
+    FIRST_EVENT_WORDS = 2048
+    BATCH_EVENT_WORDS = 24     # words reserved per batch command up front (grown if needed)
+    FIRST_TABLE_SHIFT = 8
+
+# debug builds: the work the full integrity check may cost per call, amortised (see
+# Exchange._debug_check_after_call); in accounts x markets + orders + book sizes
+cdef int64_t DEBUG_CHECK_BUDGET = 8192
+
+
+cdef int _check_vocabulary() except -1:
+    """The enums index tuples by value, and the result rows match EXCHANGE_RESULT_DTYPE."""
+    cdef ResultRow r
+    cdef list fields = [
+        ("code", <char*>&r.code - <char*>&r), ("n_events", <char*>&r.n_events - <char*>&r),
+        ("order_id", <char*>&r.order_id - <char*>&r), ("filled", <char*>&r.filled - <char*>&r),
+        ("resting", <char*>&r.resting - <char*>&r), ("expired", <char*>&r.expired - <char*>&r),
+        ("lock_qq", <char*>&r.lock_qq - <char*>&r),
+    ]
+    for enum in (Side, TimeInForce, CancelReason, PositionStatus, SettlementStatus):
+        if [int(member) for member in enum] != list(range(len(enum))):
+            raise ImportError(f"perpcore._engine indexes {enum.__name__} by value: 0, 1, ...")
+    if EXCHANGE_RESULT_DTYPE.itemsize != sizeof(ResultRow) or \
+            [n for n, _ in fields] != list(EXCHANGE_RESULT_DTYPE.names):
+        raise ImportError("perpcore._engine: ResultRow does not match EXCHANGE_RESULT_DTYPE")
+    for name, offset in fields:
+        if EXCHANGE_RESULT_DTYPE.fields[name][1] != offset:
+            raise ImportError(f"perpcore._engine: field {name} of ResultRow is misplaced")
+    return 0
+
+
+_check_vocabulary()
+
+
+# ---------------------------------------------------------------------------------------------
+# Checked int64 arithmetic: a result outside int64 raises OverflowError.
+
+cdef inline int64_t _plus(int64_t a, int64_t b) except? -1:
+    cdef int64_t out = 0
+    cdef int status = pc_add(a, b, &out)
+    return checked(status, out)
+
+
+cdef inline int64_t _minus(int64_t a, int64_t b) except? -1:
+    cdef int64_t out = 0
+    cdef int status = pc_sub(a, b, &out)
+    return checked(status, out)
+
+
+cdef inline int64_t _times(int64_t a, int64_t b) except? -1:
+    cdef int64_t out = 0
+    cdef int status = pc_mul(a, b, &out)
+    return checked(status, out)
+
+
+cdef inline int64_t _abs(int64_t v) noexcept:
+    return -v if v < 0 else v
+
+
+cdef inline int64_t _pos_part(int64_t v) noexcept:
+    return v if v > 0 else 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Id tables: splitmix64 finaliser, linear probing, backward-shift deletion (no tombstones).
+
+@cython.overflowcheck(False)  # arithmetic modulo 2**64 is the point of a hash
+cdef inline uint64_t _mix(int64_t key) noexcept:
+    cdef uint64_t z = <uint64_t>key
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL
+    return z ^ (z >> 31)
+
+
+cdef int _table_init(IdTable* t, int shift) except -1:
+    cdef uint64_t i
+    t.shift = shift
+    t.mask = (<uint64_t>1 << shift) - 1
+    t.count = 0
+    t.buckets = <IdBucket*>malloc((t.mask + 1) * sizeof(IdBucket))
+    if t.buckets == NULL:
+        raise MemoryError()
+    for i in range(t.mask + 1):
+        t.buckets[i].slot = -1
+    return 0
+
+
+cdef inline int32_t _table_find(const IdTable* t, int64_t key) noexcept:
+    """The slot stored under `key`, or -1."""
+    cdef uint64_t i = _mix(key) >> (64 - t.shift)
+    cdef const IdBucket* b
+    while True:
+        b = &t.buckets[i]
+        if b.slot == -1 or b.key == key:
+            return b.slot
+        i = (i + 1) & t.mask
+
+
+cdef int _table_grow(IdTable* t) except -1:
+    cdef IdTable bigger
+    cdef uint64_t k, i
+    if t.shift >= 40:
+        raise MemoryError("id table is full")
+    _table_init(&bigger, t.shift + 1)
+    for k in range(t.mask + 1):
+        if t.buckets[k].slot != -1:
+            i = _mix(t.buckets[k].key) >> (64 - bigger.shift)
+            while bigger.buckets[i].slot != -1:
+                i = (i + 1) & bigger.mask
+            bigger.buckets[i] = t.buckets[k]
+    bigger.count = t.count
+    free(t.buckets)
+    t[0] = bigger
+    return 0
+
+
+cdef int _table_insert(IdTable* t, int64_t key, int32_t slot) except -1:
+    """Store `slot` under `key`, which the table does not hold (load factor kept <= 5/8)."""
+    cdef uint64_t i
+    if (<uint64_t>t.count + 1) * 8 > (t.mask + 1) * 5:
+        _table_grow(t)
+    i = _mix(key) >> (64 - t.shift)
+    while t.buckets[i].slot != -1:
+        i = (i + 1) & t.mask
+    t.buckets[i].key = key
+    t.buckets[i].slot = slot
+    t.count += 1
+    return 0
+
+
+cdef void _table_delete(IdTable* t, int64_t key) noexcept:
+    """Remove `key`, which the table holds, shifting later members of its cluster back."""
+    cdef uint64_t mask = t.mask, i, j, home
+    cdef int shift = 64 - t.shift
+    i = _mix(key) >> shift
+    while t.buckets[i].key != key or t.buckets[i].slot == -1:
+        i = (i + 1) & mask
+    j = i
+    while True:
+        j = (j + 1) & mask
+        if t.buckets[j].slot == -1:
+            break
+        home = _mix(t.buckets[j].key) >> shift
+        # the entry at j may move back to the hole at i unless its home lies in (i, j]
+        if (i <= j and (i < home <= j)) or (i > j and (home > i or home <= j)):
+            continue
+        t.buckets[i] = t.buckets[j]
+        i = j
+    t.buckets[i].slot = -1
+    t.count -= 1
+
+
+cdef void* _grow_array(void* ptr, int64_t* cap, size_t item, int64_t first) except NULL:
+    """Double a malloc'd array (to `first` items if empty), keeping its contents."""
+    cdef int64_t new_cap = cap[0] * 2 if cap[0] > 0 else first
+    cdef void* p = realloc(ptr, new_cap * item)
+    if p == NULL:
+        raise MemoryError()
+    cap[0] = new_cap
+    return p
+
+
+# ---------------------------------------------------------------------------------------------
+# Records handed to Python. The exchange_types classes are slotted, immutable Python classes;
+# their __init__ only stores its arguments in the slots. On the hot path this module does the same
+# without interpreted code: it allocates the instance (zeroed: every slot empty) and stores each
+# field straight into its slot, at the offset CPython's own slot descriptor reads it from. The
+# offsets are taken at import from the classes' member descriptors, which must be plain object
+# slots (T_OBJECT_EX, writable) of the class, so a record that changes shape fails the import
+# instead of being written wrongly.
+
+cdef extern from "Python.h":
+    object PyType_GenericAlloc(PyTypeObject* cls, Py_ssize_t nitems)
+    void PyObject_GC_UnTrack(object o)
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef* d_member
+
+cdef extern from "structmember.h":
+    ctypedef struct PyMemberDef:
+        int type
+        Py_ssize_t offset
+        int flags
+    int T_OBJECT_EX
+    int READONLY
+
+cdef enum:
+    MAX_RECORD_FIELDS = 8
+
+
+cdef struct RecordLayout:
+    PyTypeObject* cls
+    Py_ssize_t offset[MAX_RECORD_FIELDS]
+
+
+cdef int _layout(RecordLayout* layout, object cls, tuple fields) except -1:
+    """Where each of `fields` lives in an instance of `cls` (see above)."""
+    cdef PyMemberDef* member
+    cdef Py_ssize_t i
+    if len(fields) > MAX_RECORD_FIELDS or type(cls) is not type:
+        raise ImportError(f"perpcore._engine cannot build {cls!r} records")
+    layout.cls = <PyTypeObject*>cls
+    for i, name in enumerate(fields):
+        descr = getattr(cls, name)
+        if type(descr) is not MemberDescriptorType or descr.__objclass__ not in cls.__mro__:
+            raise ImportError(f"perpcore._engine: {cls.__name__}.{name} is not a slot")
+        member = (<PyMemberDescrObject*>descr).d_member
+        if member.type != T_OBJECT_EX or member.flags & READONLY:
+            raise ImportError(f"perpcore._engine: {cls.__name__}.{name} is not a writable slot")
+        layout.offset[i] = member.offset
+    return 0
+
+
+cdef inline object _new_record(const RecordLayout* layout):
+    """An instance of the layout's class with every slot still empty, not tracked by the cyclic
+    garbage collector: the records are immutable and hold only ints, enums, None and event data
+    made here, so no reference cycle can ever pass through one."""
+    cdef object r = PyType_GenericAlloc(layout.cls, 0)
+    PyObject_GC_UnTrack(r)
+    return r
+
+
+cdef inline void _put(object record, const RecordLayout* layout, int field,
+                      object value) noexcept:
+    """Store `value` in an empty slot of a new record (the record takes a reference)."""
+    Py_INCREF(value)
+    (<PyObject**>(<char*><PyObject*>record + layout.offset[field]))[0] = <PyObject*>value
+
+
+cdef RecordLayout CALL_RESULT, SUBMIT_RESULT, WITHDRAWAL_RESULT, POSITION_VIEW, MARGIN_VIEW
+_layout(&CALL_RESULT, CallResult, ("code", "_events"))
+_layout(&SUBMIT_RESULT, SubmitResult, ("code", "_events", "order_id", "filled", "resting",
+                                       "expired", "lock_qq", "size"))
+_layout(&WITHDRAWAL_RESULT, WithdrawalResult, ("code", "_events", "withdrawal_id", "due_at"))
+_layout(&POSITION_VIEW, PositionView, ("size", "open_notional_qq", "entry_price_ppm",
+                                       "realized_pnl_qq", "status", "settlement_status"))
+_layout(&MARGIN_VIEW, MarginView, ("collateral_qq", "unrealized_pnl_qq", "equity_qq",
+                                   "initial_requirement_qq", "maintenance_requirement_qq",
+                                   "free_collateral_qq", "health_ppm", "liquidatable"))
+
+
+cdef object _call_result(object code, object events):
+    cdef object r = _new_record(&CALL_RESULT)
+    _put(r, &CALL_RESULT, 0, code)
+    _put(r, &CALL_RESULT, 1, events)
+    return r
+
+
+cdef object _submit_result(object code, object events, object order_id, const SubmitOut* out):
+    cdef object r = _new_record(&SUBMIT_RESULT)
+    _put(r, &SUBMIT_RESULT, 0, code)
+    _put(r, &SUBMIT_RESULT, 1, events)
+    _put(r, &SUBMIT_RESULT, 2, order_id)
+    _put(r, &SUBMIT_RESULT, 3, out.filled)
+    _put(r, &SUBMIT_RESULT, 4, out.resting)
+    _put(r, &SUBMIT_RESULT, 5, out.expired)
+    _put(r, &SUBMIT_RESULT, 6, out.lock_qq)
+    _put(r, &SUBMIT_RESULT, 7, out.size)
+    return r
+
+
+cdef object _withdrawal_result(object code, object events, int64_t withdrawal_id,
+                               int64_t due_at):
+    cdef object r = _new_record(&WITHDRAWAL_RESULT)
+    _put(r, &WITHDRAWAL_RESULT, 0, code)
+    _put(r, &WITHDRAWAL_RESULT, 1, events)
+    _put(r, &WITHDRAWAL_RESULT, 2, withdrawal_id)
+    _put(r, &WITHDRAWAL_RESULT, 3, due_at)
+    return r
+
+
+cdef object _build_event(const EventRec* e, list names):
+    """The perpcore.events record an EventRec stands for."""
+    cdef int kind = e.kind
+    if kind >= N_EVENT_KINDS:
+        raise IntegrityError(f"unknown event record kind {kind}")
+    cdef object market = names[e.market] if e.market >= 0 else None
+    if kind == EV_ORDER_CREATED:
+        return OrderCreated(market, e.v[0], e.v[1], _SIDES[e.b0], e.v[2], e.v[3], _TIFS[e.b1],
+                            e.b2 != 0, e.v[4])
+    if kind == EV_ORDER_REJECTED:
+        return OrderRejected(market, e.v[0], e.v[1], e.v[2])
+    if kind == EV_ORDER_ACCEPTED:
+        return OrderAccepted(market, e.v[0], e.v[1], e.v[2], e.v[3], e.v[4])
+    if kind == EV_ORDER_FILLED:
+        return OrderFilled(market, e.v[0], e.v[1], e.v[2], e.v[3], _SIDES[e.b0], e.v[4], e.v[5],
+                           e.v[6], e.v[7])
+    if kind == EV_ORDER_CANCELLED:
+        return OrderCancelled(market, e.v[0], e.v[1], e.v[2], _CANCEL_REASONS[e.b0], e.v[3])
+    if kind == EV_BALANCE_UPDATED:
+        return BalanceUpdated(e.v[0], e.v[1], e.v[2], e.v[3], market, e.v[4])
+    if kind == EV_POSITION_UPDATED:
+        return PositionUpdated(market, e.v[0], e.v[1], e.v[2], e.v[3], _POSITION_STATUSES[e.b0],
+                               _SETTLEMENT_STATUSES[e.b1])
+    if kind == EV_DEPOSITED:
+        return Deposited(e.v[0], e.v[1])
+    if kind == EV_WITHDRAWAL_REQUESTED:
+        return WithdrawalRequested(e.v[0], e.v[1], e.v[2], e.v[3])
+    if kind == EV_WITHDRAWAL_EXECUTED:
+        return WithdrawalExecuted(e.v[0], e.v[1], e.v[2])
+    if kind == EV_WITHDRAWAL_REJECTED:
+        return WithdrawalRejected(e.v[0], e.v[1], e.v[2], e.v[3])
+    if kind == EV_MARGIN_ADDED:
+        return MarginAdded(e.v[0], market, e.v[1])
+    raise IntegrityError(f"unknown event record kind {kind}")
+
+
+cdef object _build_events(const int64_t* words, int64_t n, list names):
+    """The n event records in `words` as a tuple of perpcore.events records, in order."""
+    cdef int64_t i, at = 0
+    cdef const EventRec* e
+    cdef list out = []
+    for i in range(n):
+        e = <const EventRec*>&words[at]
+        out.append(_build_event(e, names))
+        at += 1 + EVENT_VALUES[e.kind]
+    return tuple(out)
+
+
+@cython.freelist(64)
+@cython.final
+@cython.no_gc  # holds market names and bytes only: no reference cycle can pass through it
+cdef class _EventRecords:
+    """The events of one call as C records, not yet built into perpcore.events records.
+
+    The records lie back to back (an EventRec header word, then as many values as its kind has:
+    EVENT_VALUES) inside this object, or in `spill` when they do not fit. A result holds one of
+    these until its ``events`` is first read; ``build()`` then makes the tuple of records (see
+    perpcore.exchange_types).
+    """
+
+    cdef const int64_t* words
+    cdef int64_t n
+    cdef list names
+    cdef bytes spill
+    cdef int64_t local[INLINE_EVENT_WORDS]
+
+    def build(self):
+        """The events as a tuple of perpcore.events records, in the order they happened."""
+        return _build_events(self.words, self.n, self.names)
+
+
+@cython.final
+@cython.no_gc
+cdef class _BatchEvents:
+    """The events of one ``process`` batch as C records (as in _EventRecords), in the buffer the
+    batch wrote them to."""
+
+    cdef int64_t* words
+    cdef int64_t n
+    cdef list names
+
+    def __dealloc__(self):
+        free(self.words)
+
+    def build(self):
+        """The events as a tuple of perpcore.events records, in the order they happened."""
+        return _build_events(self.words, self.n, self.names)
+
+
+# ---------------------------------------------------------------------------------------------
+# A market: its book, risk parameters, holders, positions and live orders.
+
+@cython.final
+cdef class _Market:
+    """One listed market (internal): see _engine.pxd for its fields."""
+
+    def __dealloc__(self):
+        free(self.pos)
+        free(self.orders)
+        free(self.ids.buckets)
+
+    cdef int32_t find_order(self, int64_t order_id) noexcept:
+        return _table_find(&self.ids, order_id)
+
+    cdef int32_t add_order(self, int64_t order_id) except -1:
+        """A zeroed pool slot for a new live order, registered under its id."""
+        cdef int32_t s
+        cdef int64_t cap
+        if self.free_head != -1:
+            s = self.free_head
+            self.free_head = self.orders[s].ro_next
+        else:
+            if self.orders_used == self.orders_cap:
+                cap = self.orders_cap
+                if cap >= 0x3FFFFFFF:
+                    raise MemoryError("order pool is full")
+                self.orders = <XOrder*>_grow_array(self.orders, &cap, sizeof(XOrder), FIRST_ORDERS)
+                self.orders_cap = <int32_t>cap
+            s = self.orders_used
+            self.orders_used += 1
+        memset(&self.orders[s], 0, sizeof(XOrder))
+        self.orders[s].order_id = order_id
+        self.orders[s].ro_prev = -1
+        self.orders[s].ro_next = -1
+        _table_insert(&self.ids, order_id, s)
+        self.n_orders += 1
+        return s
+
+    cdef void remove_order(self, int32_t slot) noexcept:
+        _table_delete(&self.ids, self.orders[slot].order_id)
+        self.orders[slot].ro_next = self.free_head
+        self.free_head = slot
+        self.n_orders -= 1
+
+
+cdef int64_t _oi_notional(_Market m, int64_t open_interest) except? -1:
+    """Open interest notional at the mark; like the reference's RiskTier call, one beyond int64 is
+    invalid input."""
+    cdef int64_t out = 0
+    if pc_mul(open_interest, m.mark_ppm, &out) != PC_OK:
+        raise InvalidInput(f"oi_notional_qq={open_interest * <object>m.mark_ppm} does not fit in a "
+                           f"signed 64-bit integer")
+    return out
+
+
+cdef inline int64_t _requirement(int64_t size, int64_t price_ppm, int64_t factor_ppm) except? -1:
+    cdef int64_t out = 0
+    cdef int status = requirement_qq_c(size, price_ppm, factor_ppm, &out)
+    return checked(status, out)
+
+
+cdef inline int64_t _fee(int64_t notional_qq, int64_t fee_ppm) except? -1:
+    cdef int64_t out = 0
+    cdef int status = fee_qq_c(notional_qq, fee_ppm, &out)
+    return checked(status, out)
+
+
+cdef inline int64_t _upnl(int64_t size, int64_t open_notional_qq, int64_t mark_ppm) except? -1:
+    cdef int64_t out = 0
+    cdef int status = unrealized_pnl_qq_c(size, open_notional_qq, mark_ppm, &out)
+    return checked(status, out)
+
+
+cdef inline int _enum_arg(int64_t v) noexcept:
+    """An enum argument as a C int; anything out of byte range becomes 255 (invalid), as the
+    book's own conversion does."""
+    return <int>v if 0 <= v <= 255 else 255
+
+
+cdef inline int _reduce_only_flag(object reduce_only) except -1:
+    if reduce_only is True:
+        return CMD_REDUCE_ONLY
+    if reduce_only is False:
+        return 0
+    if isinstance(reduce_only, np.bool_):
+        return CMD_REDUCE_ONLY if reduce_only else 0
+    raise InvalidType("reduce_only must be a bool")
+
+
+cdef int64_t _valid_account(object account) except? -1:
+    cdef int64_t a = _as_i64(account, "account")
+    if a < 0:
+        raise InvalidInput(f"account={a} must be a non-negative integer")
+    return a
+
+
+cdef int64_t _valid_mark(object price_ppm) except? -1:
+    cdef int64_t price = _as_i64(price_ppm, "mark price_ppm")
+    if not 0 < price < SCALE:
+        raise InvalidInput(f"mark price_ppm={price} must lie strictly inside (0, 1_000_000)")
+    return price
+
+
+@cython.cdivision(True)  # v >= 0 and lot > 0: C division is the floor
+cdef inline int64_t _floor_to_lot(int64_t v, int64_t lot) noexcept:
+    return v // lot * lot
+
+
+cdef inline bint _ro_before(_Market m, int32_t s, int32_t t) noexcept:
+    """Order of reduce-only orders when trimming: by price, then by order id."""
+    return m.orders[s].price_ppm < m.orders[t].price_ppm or (
+        m.orders[s].price_ppm == m.orders[t].price_ppm and
+        m.orders[s].order_id < m.orders[t].order_id)
+
+
+cdef object _unknown_market(object market):
+    """UNKNOWN_MARKET for a name that is not listed; InvalidType for a name that is not a str."""
+    if not PyUnicode_Check(market):
+        raise InvalidType(f"market must be a str, not {type(market).__name__}")
+    return E_UNKNOWN_MARKET
+
+
+# ---------------------------------------------------------------------------------------------
+
+@cython.final
+cdef class Exchange:
+    """Markets, accounts and positions, driven by commands with explicit times (no wall clock).
+
+    ``withdrawal_delay`` is in the units of the ``now`` arguments (e.g. seconds or blocks).
+    """
+
+    def __cinit__(self, *, withdrawal_delay=0):
+        cdef int64_t delay = _as_i64(withdrawal_delay, "withdrawal_delay")
+        if delay < 0:
+            raise InvalidInput("withdrawal_delay must be non-negative")
+        self.withdrawal_delay = delay
+        self.by_name = {}
+        self.last_name = _NO_NAME
+        self.market_list = []
+        self.names = []
+        self.withdrawals = {}
+        self.next_withdrawal_id = 1
+        self.call_market = -1
+        self.accts = <Acct*>_grow_array(NULL, &self.accounts_cap, sizeof(Acct), FIRST_ACCOUNTS)
+        self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
+                                            FIRST_EVENT_WORDS)
+        _table_init(&self.account_ids, FIRST_TABLE_SHIFT)
+
+    def __dealloc__(self):
+        free(self.accts)
+        free(self.account_ids.buckets)
+        free(self.touched_balances)
+        free(self.touched_positions)
+        free(self.events)
+        free(self.ro_order)
+
+    # ------------------------------------------------------------------ lookups and accounts
+
+    cdef _Market _market_or_none(self, object market):
+        cdef _Market m
+        if market is self.last_name:  # the same name object as last time: no lookup
+            return self.last_market
+        if not PyUnicode_Check(market):
+            raise InvalidType(f"market must be a str, not {type(market).__name__}")
+        m = self.by_name.get(market)
+        if m is not None:
+            self.last_name = market
+            self.last_market = m
+        return m
+
+    cdef _Market _market(self, object market):
+        cdef _Market m = self._market_or_none(market)
+        if m is None:
+            raise InvalidInput(f"no market named {market!r}")
+        return m
+
+    cdef int _grow_accounts(self) except -1:
+        """Double the account capacity: the account array and every market's positions."""
+        cdef int64_t old_cap = self.accounts_cap, cap
+        cdef _Market m
+        cdef Pos* p
+        if old_cap >= 0x3FFFFFFF:
+            raise MemoryError("too many accounts")
+        for m in self.market_list:
+            cap = old_cap
+            p = <Pos*>_grow_array(m.pos, &cap, sizeof(Pos), FIRST_ACCOUNTS)
+            memset(p + old_cap, 0, (cap - old_cap) * sizeof(Pos))
+            m.pos = p
+        self.accts = <Acct*>_grow_array(self.accts, &self.accounts_cap, sizeof(Acct),
+                                        FIRST_ACCOUNTS)
+        return 0
+
+    cdef int32_t _open_account(self, int64_t account) except -1:
+        """The account's slot, opening one (all buckets and positions zero) on first sight."""
+        cdef int32_t a = _table_find(&self.account_ids, account)
+        if a >= 0:
+            return a
+        if self.n_accounts == self.accounts_cap:
+            self._grow_accounts()
+        a = self.n_accounts
+        memset(&self.accts[a], 0, sizeof(Acct))
+        self.accts[a].account = account
+        _table_insert(&self.account_ids, account, a)
+        self.n_accounts += 1
+        return a
+
+    # ------------------------------------------------------------------ the running call
+
+    cdef int _begin_call(self, int32_t market) except -1:
+        """Start a call whose balance events report `market` (-1: none). Its events append to
+        `events` (a per-call wrapper empties it first; a batch keeps appending)."""
+        self.call_id += 1
+        self.call_market = market
+        self.n_touched_balances = 0
+        self.n_touched_positions = 0
+        return 0
+
+    cdef int _reset_events(self) except -1:
+        self.n_events = 0
+        self.n_event_words = 0
+        return 0
+
+    cdef inline EventRec* _event(self, int kind, int32_t market) except NULL:
+        """Append an event record of `kind` (its values are the caller's to write)."""
+        cdef EventRec* e
+        if self.n_event_words + MAX_EVENT_WORDS > self.events_cap:
+            self.events = <int64_t*>_grow_array(self.events, &self.events_cap, sizeof(int64_t),
+                                                FIRST_EVENT_WORDS)
+        e = <EventRec*>&self.events[self.n_event_words]
+        self.n_event_words += 1 + EVENT_VALUES[kind]
+        self.n_events += 1
+        e.kind = <uint8_t>kind
+        e.market = market
+        return e
+
+    cdef int _touch_balance(self, int32_t a) except -1:
+        """Report the account's balances at the end of the call (once, in first-touch order)."""
+        if self.accts[a].balance_call == self.call_id:
+            return 0
+        self.accts[a].balance_call = self.call_id
+        if self.n_touched_balances == self.touched_balances_cap:
+            self.touched_balances = <int32_t*>_grow_array(
+                self.touched_balances, &self.touched_balances_cap, sizeof(int32_t), 16)
+        self.touched_balances[self.n_touched_balances] = a
+        self.n_touched_balances += 1
+        return 0
+
+    cdef int _touch_position(self, int32_t a) except -1:
+        """Report the account's position in the call's market at the end of the call."""
+        if self.accts[a].position_call == self.call_id:
+            return 0
+        self.accts[a].position_call = self.call_id
+        if self.n_touched_positions == self.touched_positions_cap:
+            self.touched_positions = <int32_t*>_grow_array(
+                self.touched_positions, &self.touched_positions_cap, sizeof(int32_t), 16)
+        self.touched_positions[self.n_touched_positions] = a
+        self.n_touched_positions += 1
+        return 0
+
+    cdef int _finish(self, _Market m) except -1:
+        """Position events of the touched positions, then balance events of the touched
+        accounts, each with the state at the end of the call; `m` is the call's market (None for
+        calls outside any market)."""
+        cdef int64_t i
+        cdef int32_t a, mi = self.call_market
+        cdef Pos* p
+        cdef Acct* acct
+        cdef EventRec* e
+        for i in range(self.n_touched_positions):
+            a = self.touched_positions[i]
+            p = &m.pos[a]
+            e = self._event(EV_POSITION_UPDATED, mi)
+            e.v[0] = self.accts[a].account
+            e.v[1] = p.size
+            e.v[2] = p.open_notional_qq
+            e.v[3] = p.realized_pnl_qq
+            e.b0 = <uint8_t>(POSITION_OPEN if p.size != 0 else POSITION_CLOSED)
+            e.b1 = <uint8_t>(SETTLE_PENDING if p.traded else SETTLE_SYNCHRONIZED)
+        for i in range(self.n_touched_balances):
+            a = self.touched_balances[i]
+            acct = &self.accts[a]
+            e = self._event(EV_BALANCE_UPDATED, mi)
+            e.v[0] = acct.account
+            e.v[1] = acct.available_qq
+            e.v[2] = acct.orders_qq
+            e.v[3] = acct.withdraw_qq
+            e.v[4] = m.pos[a].margin_qq if mi >= 0 else 0
+        if PERPCORE_DEBUG:
+            self._debug_check_after_call()
+        return 0
+
+    cdef object _take_events(self):
+        """The running call's events for its result (an empty tuple if there are none)."""
+        cdef _EventRecords r
+        cdef int64_t n = self.n_event_words
+        cdef int64_t* dst
+        if self.n_events == 0:
+            return ()
+        r = _EventRecords.__new__(_EventRecords)
+        if n <= INLINE_EVENT_WORDS:
+            dst = &r.local[0]
+        else:
+            r.spill = PyBytes_FromStringAndSize(NULL, n * sizeof(int64_t))
+            dst = <int64_t*>PyBytes_AS_STRING(r.spill)
+        memcpy(dst, self.events, n * sizeof(int64_t))
+        r.words = dst
+        r.n = self.n_events
+        r.names = self.names
+        self._reset_events()
+        return r
+
+    cdef int _margin_add(self, Pos* p, int64_t delta_qq) except -1:
+        """Change a position margin; a margin that becomes non-zero moves to the end of the
+        account's Balances.locked_for_positions (the reference's dict insertion order)."""
+        cdef int64_t new = _plus(p.margin_qq, delta_qq)
+        if new < 0:
+            raise IntegrityError(f"position margin would become {new}")
+        if p.margin_qq == 0 and new != 0:
+            self.margin_keys += 1
+            p.margin_key = self.margin_keys
+        p.margin_qq = new
+        return 0
+
+    # ------------------------------------------------------------------ submit
+
+    cdef int _reject(self, _Market m, int64_t order_id, int64_t account, int code) except -1:
+        cdef EventRec* e = self._event(EV_ORDER_REJECTED, m.index)
+        e.v[0] = order_id
+        e.v[1] = account
+        e.v[2] = code
+        return code
+
+    cdef int _order_lock(self, _Market m, Acct* acct, Pos* p, int64_t signed_size,
+                         int64_t worst_ppm, int64_t* lock_qq) except -1:
+        """The lock of a new order and its pre-trade verdict (OK, BELOW_INITIAL_MARGIN or
+        INSUFFICIENT_AVAILABLE): the initial requirement at the worst price with open interest as
+        it could then be (this account's long change, plus for a sell as many new longs of its
+        buyers), a taker-fee reserve, and the loss against the mark of filling at the worst price;
+        accepted if, filled in full there, the account stays at or above initial margin and
+        `available` covers the lock."""
+        cdef int64_t q = _abs(signed_size), mark = m.mark_ppm
+        cdef int64_t oi_after, imf, gap, lock, new_size = 0, new_on = 0, realized = 0
+        cdef int64_t collateral, equity
+        cdef int status
+        oi_after = _plus(_minus(_plus(m.open_interest, _pos_part(_plus(p.size, signed_size))),
+                                _pos_part(p.size)), q if signed_size < 0 else 0)
+        imf = imf_ppm_c(m.base_imf_ppm, _oi_notional(m, oi_after), m.oi_lower_cap_qq,
+                        m.oi_upper_cap_qq)
+        gap = worst_ppm - mark if signed_size > 0 else mark - worst_ppm
+        if gap < 0:
+            gap = 0
+        lock = _plus(_plus(_requirement(signed_size, worst_ppm, imf),
+                           _times(q, _pos_part(m.taker_fee_ppm))), _times(q, gap))
+        status = apply_fill_c(p.size, p.open_notional_qq, signed_size, worst_ppm, &new_size,
+                              &new_on, &realized)
+        checked(status, 0)
+        collateral = _minus(_plus(_plus(p.margin_qq, lock), realized),
+                            _fee(_times(q, worst_ppm), m.taker_fee_ppm))
+        equity = _plus(collateral, _upnl(new_size, new_on, mark))
+        lock_qq[0] = lock
+        if equity < _requirement(new_size, mark, imf):
+            return E_BELOW_INITIAL
+        if acct.available_qq < lock:
+            return E_INSUFFICIENT
+        return OK
+
+    cdef int _reduce_only_size(self, _Market m, Pos* p, int side, int64_t* size) noexcept:
+        """Cut a reduce-only order so that the account's resting reduce-only orders never exceed
+        its position; the verdict (OK, REDUCE_ONLY_WOULD_INCREASE or SIZE_BELOW_MINIMUM)."""
+        cdef int64_t room = _abs(p.size) - p.ro_remaining
+        if p.size == 0 or (side == BUY) != (p.size < 0):
+            return E_REDUCE_ONLY
+        if room <= 0:
+            return E_REDUCE_ONLY
+        room = _floor_to_lot(room, m.lot)
+        if room <= 0:
+            return E_REDUCE_ONLY
+        if size[0] > room:
+            size[0] = room
+        if size[0] < m.min_size:
+            return E_SIZE_BELOW_MIN
+        return OK
+
+    cdef int submit_c(self, _Market m, int64_t order_id, int64_t account, int side,
+                      int64_t price_ppm, int64_t size, int tif, int stp, int flags,
+                      SubmitOut* out) except -1:
+        """Validate, margin-check, lock, match and apply the fills of one order; returns its code.
+        The caller began the call."""
+        cdef OrderBook book = m.book
+        cdef int32_t limit = 0, a, slot
+        cdef uint64_t table_pos = 0
+        cdef int code
+        cdef int64_t lock = 0, worst, i
+        cdef Pos* p
+        cdef XOrder* o
+        cdef EventRec* e
+        memset(out, 0, sizeof(SubmitOut))
+        code = book._validate_place(order_id, account, side, tif, stp, flags, price_ppm, size,
+                                    &limit, &table_pos)
+        if code != OK:
+            return self._reject(m, order_id, account, code)
+        a = _table_find(&self.account_ids, account)
+        if a < 0:
+            return self._reject(m, order_id, account, E_UNKNOWN_ACCOUNT)
+        p = &m.pos[a]
+        if flags & CMD_REDUCE_ONLY:
+            code = self._reduce_only_size(m, p, side, &size)
+        else:
+            worst = price_ppm
+            if tif == TIF_MARKET and price_ppm == 0:  # unprotected: the grid's edge
+                worst = SCALE - m.tick_ppm if side == BUY else m.tick_ppm
+            code = self._order_lock(m, &self.accts[a], p, size if side == BUY else -size, worst,
+                                    &lock)
+        if code != OK:
+            return self._reject(m, order_id, account, code)
+        book.reset_outputs()
+        book.begin_command(0)
+        book.want_deltas = False
+        try:
+            code = book.place_c(order_id, account, side, tif, stp, flags, price_ppm, size)
+        finally:
+            book.want_deltas = True
+        if code != OK:  # post-only cross or FOK: nothing happened
+            return self._reject(m, order_id, account, code)
+        self.accts[a].available_qq -= lock  # covered: checked above
+        self.accts[a].orders_qq += lock
+        slot = m.add_order(order_id)
+        o = &m.orders[slot]
+        o.lock_qq = lock
+        o.remaining = size
+        o.price_ppm = price_ppm
+        o.account = a
+        o.side = <uint8_t>side
+        o.reduce_only = (flags & CMD_REDUCE_ONLY) != 0
+        e = self._event(EV_ORDER_CREATED, m.index)
+        e.v[0] = order_id
+        e.v[1] = account
+        e.v[2] = price_ppm
+        e.v[3] = size
+        e.v[4] = lock
+        e.b0 = <uint8_t>side
+        e.b1 = <uint8_t>tif
+        e.b2 = o.reduce_only
+        self._touch_balance(a)
+        for i in range(book.n_fills):
+            self._apply_fill(m, &book.fills[i], slot)
+        self._apply_book_cancels(m)
+        out.filled = book.out_filled
+        out.resting = book.out_resting
+        out.expired = book.out_expired
+        o = &m.orders[slot]
+        if out.resting == 0:
+            self._drop_order(m, slot)  # filled in full or expired: free what remains
+        elif o.reduce_only:
+            p = &m.pos[a]
+            o.ro_linked = 1
+            o.ro_prev = -1
+            o.ro_next = p.ro_head if p.ro_count else -1
+            if p.ro_count:
+                m.orders[p.ro_head].ro_prev = slot
+            p.ro_head = slot
+            p.ro_count += 1
+            p.ro_remaining += o.remaining
+        e = self._event(EV_ORDER_ACCEPTED, m.index)
+        e.v[0] = order_id
+        e.v[1] = account
+        e.v[2] = out.filled
+        e.v[3] = out.resting
+        e.v[4] = out.expired
+        self._trim_reduce_only(m)
+        self._finish(m)
+        out.lock_qq = lock
+        out.size = size
+        return OK
+
+    # ------------------------------------------------------------------ fills and cancels
+
+    cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
+                        int64_t* oi_delta) except -1:
+        """One side of a fill: the order's lock share moves into position margin, the position
+        changes and realises PnL through the clearing pool. Returns 1 if the position shrank or
+        changed sign (margin may then be released), else 0."""
+        cdef XOrder* o = &m.orders[slot]
+        cdef int32_t a = o.account
+        cdef Pos* p = &m.pos[a]
+        cdef int64_t q = _abs(signed_size), moved = 0, before = p.size
+        cdef int64_t new_size = 0, new_on = 0, realized = 0, taken
+        cdef int status
+        pc_mul_div_up(o.lock_qq, q, o.remaining, &moved)  # the filled share, ceil: <= lock
+        o.lock_qq -= moved
+        o.remaining -= q
+        if o.ro_linked:
+            p.ro_remaining -= q
+        self.accts[a].orders_qq -= moved
+        self._margin_add(p, moved)
+        status = apply_fill_c(p.size, p.open_notional_qq, signed_size, price_ppm, &new_size,
+                              &new_on, &realized)
+        checked(status, 0)
+        p.size = new_size
+        p.open_notional_qq = new_on
+        p.realized_pnl_qq = _plus(p.realized_pnl_qq, realized)
+        p.traded = 1
+        if realized > 0:  # the pool pays the profit
+            m.pool_qq = _minus(m.pool_qq, realized)
+            self._margin_add(p, realized)
+        elif realized < 0:  # the loss is collected from position margin; the rest is bad debt
+            taken = -realized if -realized < p.margin_qq else p.margin_qq
+            self._margin_add(p, -taken)
+            m.pool_qq = _plus(m.pool_qq, taken)
+            m.bad_debt_qq = _plus(m.bad_debt_qq, -realized - taken)
+        oi_delta[0] += _pos_part(new_size) - _pos_part(before)
+        self._touch_balance(a)
+        self._touch_position(a)
+        return 1 if _abs(new_size) < _abs(before) or (new_size < 0) != (before < 0) else 0
+
+    cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1:
+        cdef int32_t maker_slot = m.find_order(f.maker_order_id)
+        cdef int64_t q = f.size, price = f.price_ppm, notional = f.size * f.price_ppm
+        cdef int64_t taker_signed = q if f.taker_side == BUY else -q
+        cdef int64_t oi_delta = 0, taker_fee, maker_fee, collected, taken, rebate, share = 0
+        cdef int taker_reduced, maker_reduced
+        cdef int32_t ta, ma
+        cdef EventRec* e
+        taker_reduced = self._fill_side(m, taker_slot, taker_signed, price, &oi_delta)
+        maker_reduced = self._fill_side(m, maker_slot, -taker_signed, price, &oi_delta)
+        ta = m.orders[taker_slot].account
+        ma = m.orders[maker_slot].account
+        # fees: the taker's first, so a rebate is paid out of fees actually collected
+        taker_fee = _fee(notional, m.taker_fee_ppm)
+        maker_fee = _fee(notional, m.maker_fee_ppm)
+        collected = taker_fee if taker_fee < m.pos[ta].margin_qq else m.pos[ta].margin_qq
+        self._margin_add(&m.pos[ta], -collected)
+        m.fees_qq = _plus(m.fees_qq, collected)
+        if maker_fee >= 0:
+            taken = maker_fee if maker_fee < m.pos[ma].margin_qq else m.pos[ma].margin_qq
+            self._margin_add(&m.pos[ma], -taken)
+            m.fees_qq = _plus(m.fees_qq, taken)
+            collected += taken
+        else:
+            rebate = -maker_fee if -maker_fee < collected else collected
+            m.fees_qq -= rebate
+            self._margin_add(&m.pos[ma], rebate)
+            collected -= rebate
+        if collected > 0:
+            pc_mul_div_down(collected, m.insurance_share_ppm, 1_000_000, &share)  # <= collected
+            m.fees_qq -= share
+            m.insurance_fund_qq = _plus(m.insurance_fund_qq, share)
+        m.open_interest = _plus(m.open_interest, oi_delta)
+        if taker_reduced:
+            self._release_freed_margin(m, ta)
+        if maker_reduced:
+            self._release_freed_margin(m, ma)
+        e = self._event(EV_ORDER_FILLED, m.index)
+        e.v[0] = f.taker_order_id
+        e.v[1] = f.taker_account
+        e.v[2] = f.maker_order_id
+        e.v[3] = f.maker_account
+        e.v[4] = price
+        e.v[5] = q
+        e.v[6] = taker_fee
+        e.v[7] = maker_fee
+        e.b0 = f.taker_side
+        if f.maker_remaining == 0:
+            self._drop_order(m, maker_slot)
+        return 0
+
+    cdef int _release_freed_margin(self, _Market m, int32_t a) except -1:
+        """After a reduction, return to `available` the position margin above the initial
+        requirement (never more than the equity above it)."""
+        cdef Pos* p = &m.pos[a]
+        cdef int64_t collateral = p.margin_qq, equity, im, release
+        equity = _plus(collateral, _upnl(p.size, p.open_notional_qq, m.mark_ppm))
+        im = _requirement(p.size, m.mark_ppm,
+                          imf_ppm_c(m.base_imf_ppm, _oi_notional(m, m.open_interest),
+                                    m.oi_lower_cap_qq, m.oi_upper_cap_qq))
+        release = collateral - im
+        if equity < collateral:
+            release = _minus(equity, im)
+        if release > 0:
+            self._margin_add(p, -release)
+            self.accts[a].available_qq = _plus(self.accts[a].available_qq, release)
+        return 0
+
+    cdef int _drop_order(self, _Market m, int32_t slot) except -1:
+        """Forget an order that left the book; its remaining lock returns to `available`."""
+        cdef XOrder* o = &m.orders[slot]
+        cdef int32_t a = o.account
+        cdef Pos* p
+        self.accts[a].available_qq = _plus(self.accts[a].available_qq, o.lock_qq)
+        self.accts[a].orders_qq -= o.lock_qq
+        o.lock_qq = 0
+        if o.ro_linked:
+            p = &m.pos[a]
+            if o.ro_prev != -1:
+                m.orders[o.ro_prev].ro_next = o.ro_next
+            else:
+                p.ro_head = o.ro_next
+            if o.ro_next != -1:
+                m.orders[o.ro_next].ro_prev = o.ro_prev
+            p.ro_count -= 1
+            p.ro_remaining -= o.remaining
+            o.ro_linked = 0
+        self._touch_balance(a)
+        m.remove_order(slot)
+        return 0
+
+    cdef int _apply_cancel(self, _Market m, const CancelRec* c) except -1:
+        cdef int32_t slot = m.find_order(c.order_id)
+        cdef int64_t released = m.orders[slot].lock_qq
+        cdef EventRec* e
+        self._drop_order(m, slot)
+        e = self._event(EV_ORDER_CANCELLED, m.index)
+        e.v[0] = c.order_id
+        e.v[1] = c.account
+        e.v[2] = c.size
+        e.v[3] = released
+        e.b0 = c.reason
+        return 0
+
+    cdef int _apply_book_cancels(self, _Market m) except -1:
+        cdef int64_t i
+        for i in range(m.book.n_cancels):
+            self._apply_cancel(m, &m.book.cancels[i])
+        return 0
+
+    cdef int _trim_reduce_only(self, _Market m) except -1:
+        """Cancel or shrink resting reduce-only orders of the call's touched positions that would
+        no longer only reduce (largest-priced last: the orders nearest the touch keep their size;
+        for a short, the other way round)."""
+        cdef OrderBook book = m.book
+        cdef int64_t i, k, n, room, keep, rem, order_id
+        cdef int32_t a, s, t
+        cdef Pos* p
+        cdef XOrder* o
+        cdef int code
+        cdef EventRec* e
+        for i in range(self.n_touched_positions):
+            a = self.touched_positions[i]
+            p = &m.pos[a]
+            if p.ro_count == 0:
+                continue
+            n = p.ro_count
+            while self.ro_order_cap < n:
+                self.ro_order = <int32_t*>_grow_array(self.ro_order, &self.ro_order_cap,
+                                                      sizeof(int32_t), 16)
+            s = p.ro_head
+            for k in range(n):  # insertion sort by (price, order id)
+                t = <int32_t>k
+                while t > 0 and _ro_before(m, s, self.ro_order[t - 1]):
+                    self.ro_order[t] = self.ro_order[t - 1]
+                    t -= 1
+                self.ro_order[t] = s
+                s = m.orders[s].ro_next
+            room = _abs(p.size)
+            for k in range(n):
+                s = self.ro_order[n - 1 - k] if p.size < 0 else self.ro_order[k]
+                o = &m.orders[s]
+                if p.size == 0 or (o.side == BUY) != (p.size < 0):
+                    keep = 0
+                else:
+                    keep = _floor_to_lot(o.remaining if o.remaining < room else room, m.lot)
+                room -= keep
+                if keep == o.remaining:
+                    continue
+                order_id = o.order_id
+                rem = o.remaining
+                book.reset_outputs()
+                book.begin_command(0)
+                book.want_deltas = False
+                try:
+                    if keep == 0:
+                        code = book.cancel_c(order_id)
+                    else:
+                        code = book.amend_c(order_id, keep, 0)  # same price, smaller: in place
+                finally:
+                    book.want_deltas = True
+                if code != OK:
+                    raise IntegrityError(f"book refused to trim reduce-only order {order_id}: "
+                                         f"{code}")
+                if keep == 0:
+                    self._drop_order(m, s)
+                    e = self._event(EV_ORDER_CANCELLED, m.index)
+                    e.v[0] = order_id
+                    e.v[1] = self.accts[a].account
+                    e.v[2] = rem
+                    e.v[3] = 0
+                    e.b0 = <uint8_t>CANCEL_REDUCE_ONLY
+                else:
+                    p.ro_remaining -= rem - keep
+                    o.remaining = keep
+        return 0
+
+    cdef int cancel_c(self, _Market m, int64_t order_id) except -1:
+        """Cancel a live order; the caller began the call."""
+        cdef int code
+        m.book.reset_outputs()
+        m.book.begin_command(0)
+        m.book.want_deltas = False
+        try:
+            code = m.book.cancel_c(order_id)
+        finally:
+            m.book.want_deltas = True
+        if code != OK:
+            return code
+        self._apply_book_cancels(m)
+        self._finish(m)
+        return OK
+
+    cdef int cancel_all_c(self, _Market m, int64_t account) except -1:
+        """Cancel every live order of an account in one market; the caller began the call."""
+        cdef int code
+        m.book.reset_outputs()
+        m.book.begin_command(0)
+        m.book.want_deltas = False
+        try:
+            code = m.book.cancel_all_c(account)
+        finally:
+            m.book.want_deltas = True
+        if code != OK:
+            return code
+        self._apply_book_cancels(m)
+        self._finish(m)
+        return OK
+
+    # ------------------------------------------------------------------ checks
+
+    cdef bint _below_initial_without_withdrawals(self, int32_t a) except -1:
+        """Would the account, without its pending withdrawals, be below its initial requirements
+        (free money + equity in every market < sum of initial requirements)? Exact ints."""
+        cdef _Market m
+        cdef Pos* p
+        cdef object equity = <object>self.accts[a].available_qq + self.accts[a].orders_qq
+        cdef object required = 0
+        for m in self.market_list:
+            p = &m.pos[a]
+            equity += p.margin_qq + <object>_upnl(p.size, p.open_notional_qq, m.mark_ppm)
+            required += _requirement(p.size, m.mark_ppm,
+                                     imf_ppm_c(m.base_imf_ppm, _oi_notional(m, m.open_interest),
+                                               m.oi_lower_cap_qq, m.oi_upper_cap_qq))
+        return equity < required
+
+    cdef int _debug_check_after_call(self) except -1:
+        """Debug builds: keep the full integrity check's cost near DEBUG_CHECK_BUDGET per call
+        (checked after call 1, 1 + k, 1 + 2k, ... with k = cost // budget + 1)."""
+        cdef int64_t cost = <int64_t>self.n_accounts * (len(self.market_list) + 1)
+        cdef _Market m
+        for m in self.market_list:
+            cost += m.n_orders + m.book.n_levels + m.book.nodes_used
+        if self.debug_ops % (cost // DEBUG_CHECK_BUDGET + 1) == 0:
+            self.check_integrity_c()
+        self.debug_ops += 1
+        return 0
+
+    cdef int check_integrity_c(self) except -1:
+        cdef _Market m
+        cdef int32_t a, s, t
+        cdef int64_t k, n, total, longs, shorts
+        cdef object open_notional
+        cdef Pos* p
+        cdef XOrder* o
+        cdef OrderBook book
+        cdef list locked = [0] * self.n_accounts
+        cdef list withdrawing = [0] * self.n_accounts
+        self._conservation()
+        if self.account_ids.count != self.n_accounts:
+            raise IntegrityError("account table and account slots disagree")
+        for a in range(self.n_accounts):
+            if _table_find(&self.account_ids, self.accts[a].account) != a:
+                raise IntegrityError(f"account {self.accts[a].account} is not found by its id")
+        for m in self.market_list:
+            book = m.book
+            book.check_integrity_c()
+            if book.n_live != m.n_orders or m.ids.count != m.n_orders:
+                raise IntegrityError(f"{m.name}: {book.n_live} orders in the book, "
+                                     f"{m.n_orders} tracked")
+            for k in range(<int64_t>m.ids.mask + 1):
+                s = m.ids.buckets[k].slot
+                if s == -1:
+                    continue
+                o = &m.orders[s]
+                if o.order_id != m.ids.buckets[k].key or m.find_order(o.order_id) != s:
+                    raise IntegrityError(f"{m.name}: order table broken at order {o.order_id}")
+                t = book._find(o.order_id)
+                if t == -1 or book.nodes[t].remaining != o.remaining or \
+                        book.nodes[t].account != self.accts[o.account].account:
+                    raise IntegrityError(f"{m.name}: order {o.order_id} disagrees with the book")
+                if o.lock_qq < 0 or (o.reduce_only and o.lock_qq) or o.ro_linked != o.reduce_only:
+                    raise IntegrityError(f"{m.name}: order {o.order_id} has lock {o.lock_qq}")
+                locked[o.account] += o.lock_qq
+            longs = shorts = 0
+            open_notional = 0
+            for a in range(self.n_accounts):
+                p = &m.pos[a]
+                longs += _pos_part(p.size)
+                shorts += _pos_part(-p.size)
+                open_notional += p.open_notional_qq
+                n = 0
+                total = 0
+                s = p.ro_head
+                while n < p.ro_count:
+                    if s == -1 or not m.orders[s].ro_linked or m.orders[s].account != a:
+                        raise IntegrityError(f"{m.name}: reduce-only list of account "
+                                             f"{self.accts[a].account} is broken")
+                    if p.size == 0 or (m.orders[s].side == BUY) != (p.size < 0):
+                        raise IntegrityError(f"{m.name}: a reduce-only order of "
+                                             f"{self.accts[a].account} does not reduce")
+                    total += m.orders[s].remaining
+                    n += 1
+                    s = m.orders[s].ro_next
+                if s != -1 and p.ro_count or total != p.ro_remaining or total > _abs(p.size):
+                    raise IntegrityError(f"{m.name}: reduce-only orders of "
+                                         f"{self.accts[a].account} exceed its position")
+            if longs != shorts or longs != m.open_interest:
+                raise IntegrityError(f"{m.name}: longs {longs}, shorts {shorts}, "
+                                     f"open interest {m.open_interest}")
+            if m.pool_qq + <object>m.bad_debt_qq != -open_notional:
+                raise IntegrityError(f"{m.name}: clearing pool {m.pool_qq} + bad debt "
+                                     f"{m.bad_debt_qq} != -open notional {open_notional}")
+        for wid, (account, amount, due_at) in self.withdrawals.items():
+            withdrawing[_table_find(&self.account_ids, account)] += amount
+        for a in range(self.n_accounts):
+            if self.accts[a].orders_qq != locked[a]:
+                raise IntegrityError(f"account {self.accts[a].account}: locked_for_orders "
+                                     f"{self.accts[a].orders_qq} != sum of its orders' locks "
+                                     f"{locked[a]}")
+            if self.accts[a].withdraw_qq != withdrawing[a]:
+                raise IntegrityError(f"account {self.accts[a].account}: locked_for_withdraw does "
+                                     f"not match its pending withdrawals")
+        return 0
+
+    cdef object _conservation(self):
+        """Verify that no bucket is negative and every quantum is accounted for; net deposits."""
+        cdef int32_t a
+        cdef _Market m
+        cdef Acct* acct
+        cdef object held = 0
+        for a in range(self.n_accounts):
+            acct = &self.accts[a]
+            if acct.available_qq < 0 or acct.orders_qq < 0 or acct.withdraw_qq < 0:
+                raise IntegrityError(f"account {acct.account} has a negative bucket")
+            held += <object>acct.available_qq + acct.orders_qq + acct.withdraw_qq
+        for m in self.market_list:
+            if m.insurance_fund_qq < 0 or m.fees_qq < 0:
+                raise IntegrityError(f"market {m.name} holds a negative fund")
+            held += <object>m.insurance_fund_qq + m.fees_qq + m.pool_qq
+            for a in range(self.n_accounts):
+                if m.pos[a].margin_qq < 0:
+                    raise IntegrityError(f"account {self.accts[a].account} has a negative "
+                                         f"position margin in {m.name}")
+                held += m.pos[a].margin_qq
+        if held != <object>self.deposited_qq - self.withdrawn_qq:
+            raise IntegrityError(f"conservation broken: {held} held, "
+                                 f"{self.deposited_qq - self.withdrawn_qq} deposited net")
+        return self.deposited_qq - self.withdrawn_qq
+
+    # ================================================================== Python API: markets
+
+    def add_market(self, market, *, tick_ppm=1000, lot=1, min_size=1, max_size=1_000_000_000,
+                   risk=None, mark_ppm=500_000):
+        """List a market: its book's grid and sizes, its risk tier and its initial mark."""
+        cdef _Market m
+        cdef RiskTier tier
+        if not PyUnicode_Check(market):
+            raise InvalidType(f"market must be a str, not {type(market).__name__}")
+        if not market or market in self.by_name:
+            raise InvalidInput(f"market name {market!r} is empty or already listed")
+        if risk is None:
+            risk = RiskTier()
+        elif not isinstance(risk, RiskTier):
+            raise InvalidType("risk must be a perpcore.RiskTier")
+        book = OrderBook(tick_ppm=tick_ppm, lot=lot, min_size=min_size, max_size=max_size)
+        mark = _valid_mark(mark_ppm)
+        tier = risk
+        m = _Market.__new__(_Market)
+        m.name = market
+        m.index = <int32_t>len(self.market_list)
+        m.book = book
+        m.risk = tier
+        m.base_imf_ppm = tier.base_imf_ppm
+        m.mmf_ppm = tier.mmf_ppm
+        m.oi_lower_cap_qq = tier.oi_lower_cap_qq
+        m.oi_upper_cap_qq = tier.oi_upper_cap_qq
+        m.taker_fee_ppm = tier.taker_fee_ppm
+        m.maker_fee_ppm = tier.maker_fee_ppm
+        m.insurance_share_ppm = tier.insurance_share_ppm
+        m.tick_ppm = m.book.tick_ppm
+        m.lot = m.book.lot
+        m.min_size = m.book.min_size
+        m.mark_ppm = mark
+        m.free_head = -1
+        m.pos = <Pos*>calloc(self.accounts_cap, sizeof(Pos))
+        if m.pos == NULL:
+            raise MemoryError()
+        _table_init(&m.ids, FIRST_TABLE_SHIFT)
+        self.by_name[market] = m
+        self.market_list.append(m)
+        self.names.append(market)
+
+    @property
+    def markets(self):
+        """The listed markets' names, in listing order."""
+        return tuple(self.names)
+
+    def book(self, market):
+        """The market's order book (read it; trade through the exchange)."""
+        return self._market(market).book
+
+    def risk(self, market):
+        return self._market(market).risk
+
+    def set_mark(self, market, price_ppm):
+        """Set the market's mark (ppm, strictly inside (0, 1_000_000)); risk reads it from now on."""
+        cdef _Market m = self._market_or_none(market)
+        if m is None:
+            return _call_result(_UNKNOWN_MARKET, ())
+        m.mark_ppm = _valid_mark(price_ppm)
+        return _call_result(_CODE_OK, ())
+
+    def mark(self, market):
+        return self._market(market).mark_ppm
+
+    # ================================================================== money in and out
+
+    def deposit(self, account, amount_qq):
+        """Credit ``amount_qq`` (> 0) to the account's ``available``; the first deposit opens it."""
+        cdef int64_t acct = _valid_account(account)
+        cdef int64_t amount = _as_i64(amount_qq, "amount_qq")
+        cdef int64_t deposited
+        cdef int32_t a
+        cdef EventRec* e
+        if amount <= 0:
+            raise InvalidInput(f"deposit amount_qq={amount} must be positive")
+        deposited = _plus(self.deposited_qq, amount)
+        a = self._open_account(acct)
+        self.accts[a].available_qq = _plus(self.accts[a].available_qq, amount)
+        self.deposited_qq = deposited
+        self._reset_events()
+        self._begin_call(-1)
+        e = self._event(EV_DEPOSITED, -1)
+        e.v[0] = acct
+        e.v[1] = amount
+        self._touch_balance(a)
+        self._finish(None)
+        return _call_result(_CODE_OK, self._take_events())
+
+    def add_margin(self, account, market, amount_qq):
+        """Move ``available`` into the account's position margin in ``market``."""
+        cdef int64_t acct = _valid_account(account)
+        cdef int64_t amount = _as_i64(amount_qq, "amount_qq")
+        cdef _Market m
+        cdef int32_t a
+        cdef EventRec* e
+        if amount <= 0:
+            raise InvalidInput(f"amount_qq={amount} must be positive")
+        m = self._market_or_none(market)
+        if m is None:
+            return _call_result(_UNKNOWN_MARKET, ())
+        a = _table_find(&self.account_ids, acct)
+        if a < 0:
+            return _call_result(_UNKNOWN_ACCOUNT, ())
+        if self.accts[a].available_qq < amount:
+            return _call_result(_INSUFFICIENT_AVAILABLE, ())
+        self._margin_add(&m.pos[a], amount)
+        self.accts[a].available_qq -= amount
+        self._reset_events()
+        self._begin_call(m.index)
+        e = self._event(EV_MARGIN_ADDED, m.index)
+        e.v[0] = acct
+        e.v[1] = amount
+        self._touch_balance(a)
+        self._finish(m)
+        return _call_result(_CODE_OK, self._take_events())
+
+    def request_withdrawal(self, account, amount_qq, now):
+        """Set ``amount_qq`` of ``available`` aside; it may be paid from ``now + withdrawal_delay``."""
+        cdef int64_t acct = _valid_account(account)
+        cdef int64_t amount = _as_i64(amount_qq, "amount_qq")
+        cdef int64_t t = _as_i64(now, "now")
+        cdef int64_t due, wid
+        cdef int32_t a
+        cdef EventRec* e
+        if amount <= 0:
+            raise InvalidInput(f"withdrawal amount_qq={amount} must be positive")
+        a = _table_find(&self.account_ids, acct)
+        if a < 0:
+            return _withdrawal_result(_UNKNOWN_ACCOUNT, (), 0, 0)
+        if self.accts[a].available_qq < amount:
+            return _withdrawal_result(_INSUFFICIENT_AVAILABLE, (), 0, 0)
+        due = _plus(t, self.withdrawal_delay)
+        self.accts[a].available_qq -= amount
+        self.accts[a].withdraw_qq += amount
+        wid = self.next_withdrawal_id
+        self.next_withdrawal_id += 1
+        self.withdrawals[wid] = (acct, amount, due)
+        self._reset_events()
+        self._begin_call(-1)
+        e = self._event(EV_WITHDRAWAL_REQUESTED, -1)
+        e.v[0] = wid
+        e.v[1] = acct
+        e.v[2] = amount
+        e.v[3] = due
+        self._touch_balance(a)
+        self._finish(None)
+        return _withdrawal_result(_CODE_OK, self._take_events(), wid, due)
+
+    def process_withdrawal(self, withdrawal_id, now):
+        """Pay a due withdrawal, or reject it if paying would leave the account below its initial
+        requirements (the funds then return to ``available``; the result carries
+        WITHDRAWAL_BELOW_INITIAL_MARGIN and the withdrawal is over either way)."""
+        cdef int64_t wid = _as_i64(withdrawal_id, "withdrawal_id")
+        cdef int64_t t = _as_i64(now, "now")
+        cdef int64_t acct, amount, due
+        cdef int32_t a
+        cdef EventRec* e
+        w = self.withdrawals.get(wid)
+        if w is None:
+            return _withdrawal_result(_UNKNOWN_WITHDRAWAL, (), wid, 0)
+        acct, amount, due = w
+        if t < due:
+            return _withdrawal_result(_WITHDRAWAL_NOT_DUE, (), wid, due)
+        del self.withdrawals[wid]
+        a = _table_find(&self.account_ids, acct)
+        self._reset_events()
+        self._begin_call(-1)
+        if self._below_initial_without_withdrawals(a):
+            self.accts[a].withdraw_qq -= amount
+            self.accts[a].available_qq = _plus(self.accts[a].available_qq, amount)
+            code = _WITHDRAWAL_BELOW_INITIAL_MARGIN
+            e = self._event(EV_WITHDRAWAL_REJECTED, -1)
+            e.v[3] = E_WITHDRAWAL_BELOW_INITIAL
+        else:
+            self.accts[a].withdraw_qq -= amount
+            self.withdrawn_qq += amount
+            code = _CODE_OK
+            e = self._event(EV_WITHDRAWAL_EXECUTED, -1)
+        e.v[0] = wid
+        e.v[1] = acct
+        e.v[2] = amount
+        self._touch_balance(a)
+        self._finish(None)
+        return _withdrawal_result(code, self._take_events(), wid, due)
+
+    def pending_withdrawals(self, account=None):
+        """Pending withdrawals as ``{id: (account, amount_qq, due_at)}``, optionally of one account."""
+        return {wid: w for wid, w in self.withdrawals.items()
+                if account is None or w[0] == account}
+
+    # ================================================================== orders
+
+    def submit(self, market, order_id, account, side, price_ppm, size, *, tif=TimeInForce.GTC,
+               stp=SelfTradePrevention.EXPIRE_MAKER, reduce_only=False):
+        """Validate, margin-check, lock, match and apply the fills of one order.
+
+        ``price_ppm`` is the limit (for TimeInForce.MARKET the protection price, 0 for none). A
+        reduce-only order locks nothing, must shrink the position, and is cut so that the account's
+        resting reduce-only orders never exceed its position.
+        """
+        cdef int64_t oid = _as_i64(order_id, "order_id")
+        cdef int64_t acct = _as_i64(account, "account")
+        cdef int side_ = _enum_arg(_as_i64(side, "side"))
+        cdef int64_t price = _as_i64(price_ppm, "price_ppm")
+        cdef int64_t size_ = _as_i64(size, "size")
+        cdef int tif_ = TIF_GTC if tif is _TIF_GTC else _enum_arg(_as_i64(tif, "tif"))
+        cdef int stp_ = STP_EXPIRE_MAKER if stp is _STP_EXPIRE_MAKER else _enum_arg(
+            _as_i64(stp, "stp"))
+        cdef int flags = _reduce_only_flag(reduce_only)
+        cdef _Market m = self._market_or_none(market)
+        cdef SubmitOut out
+        cdef int code
+        if m is None:
+            memset(&out, 0, sizeof(SubmitOut))
+            return _submit_result(_UNKNOWN_MARKET, (), order_id if type(order_id) is int else oid,
+                                  &out)
+        self._reset_events()
+        self._begin_call(m.index)
+        code = self.submit_c(m, oid, acct, side_, price, size_, tif_, stp_, flags, &out)
+        # the result carries the caller's order id object itself when it is an exact int
+        return _submit_result(_CODE_OK if code == OK else code, self._take_events(),
+                              order_id if type(order_id) is int else oid, &out)
+
+    def cancel(self, market, order_id):
+        """Cancel a live order; its remaining lock returns to ``available``."""
+        cdef int64_t oid = _as_i64(order_id, "order_id")
+        cdef _Market m = self._market_or_none(market)
+        cdef int code
+        if m is None:
+            return _call_result(_UNKNOWN_MARKET, ())
+        self._reset_events()
+        self._begin_call(m.index)
+        code = self.cancel_c(m, oid)
+        return _call_result(_CODE_OK if code == OK else code, self._take_events())
+
+    def cancel_all(self, market, account):
+        """Cancel every live order of ``account`` in ``market``."""
+        cdef int64_t acct = _as_i64(account, "account")
+        cdef _Market m = self._market_or_none(market)
+        cdef int code
+        if m is None:
+            return _call_result(_UNKNOWN_MARKET, ())
+        self._reset_events()
+        self._begin_call(m.index)
+        code = self.cancel_all_c(m, acct)
+        return _call_result(_CODE_OK if code == OK else code, self._take_events())
+
+    def process(self, market, commands):
+        """Run a numpy array of COMMAND_DTYPE commands (PLACE, CANCEL, CANCEL_ALL) through one
+        market, command by command with the same semantics as the per-call methods (AMEND gets
+        INVALID_OP: amending a margined order is not offered yet)."""
+        if not isinstance(commands, np.ndarray) or commands.dtype != COMMAND_DTYPE:
+            raise InvalidType("commands must be a numpy array of COMMAND_DTYPE")
+        if commands.ndim != 1:
+            raise InvalidInput("commands must be one-dimensional")
+        cdef object arr = np.ascontiguousarray(commands)
+        cdef Py_ssize_t n = arr.shape[0], i
+        cdef object results = np.empty(n, EXCHANGE_RESULT_DTYPE)
+        cdef const uint8_t[::1] raw_in = arr.view(np.uint8) if n else None
+        cdef uint8_t[::1] raw_out = results.view(np.uint8) if n else None
+        cdef const CommandRec* cmd = <const CommandRec*>&raw_in[0] if n else NULL
+        cdef ResultRow* row = <ResultRow*>&raw_out[0] if n else NULL
+        cdef _Market m = self.by_name.get(market) if PyUnicode_Check(market) else None
+        cdef SubmitOut out
+        cdef int64_t first_event
+        cdef int code
+        memset(&out, 0, sizeof(SubmitOut))
+        self._reset_events()
+        if n * BATCH_EVENT_WORDS > self.events_cap:  # untouched pages cost nothing
+            free(self.events)
+            self.events = NULL
+            self.events_cap = n * BATCH_EVENT_WORDS // 2
+            self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
+                                                FIRST_EVENT_WORDS)
+            pc_hint_huge_pages(self.events, self.events_cap * sizeof(int64_t))
+        for i in range(n):
+            first_event = self.n_events
+            out.filled = out.resting = out.expired = out.lock_qq = 0
+            if cmd.op == OP_PLACE:
+                if cmd.flags & ~CMD_REDUCE_ONLY:
+                    code = E_FLAGS
+                elif m is None:
+                    code = _unknown_market(market)
+                else:
+                    self._begin_call(m.index)
+                    code = self.submit_c(m, cmd.order_id, cmd.account, cmd.side, cmd.price_ppm,
+                                         cmd.size, cmd.tif, cmd.stp, cmd.flags, &out)
+            elif cmd.op == OP_CANCEL or cmd.op == OP_CANCEL_ALL:
+                if m is None:
+                    code = _unknown_market(market)
+                else:
+                    self._begin_call(m.index)
+                    if cmd.op == OP_CANCEL:
+                        code = self.cancel_c(m, cmd.order_id)
+                    else:
+                        code = self.cancel_all_c(m, cmd.account)
+            else:
+                code = E_OP
+            row.code = code
+            row.n_events = <int32_t>(self.n_events - first_event)
+            row.order_id = cmd.order_id
+            row.filled = out.filled
+            row.resting = out.resting
+            row.expired = out.expired
+            row.lock_qq = out.lock_qq
+            cmd += 1
+            row += 1
+        return ExchangeBatch(results, self._take_batch_events())
+
+    cdef object _take_batch_events(self):
+        """Hand the batch's whole event buffer to its result (trimmed, not copied); start a fresh
+        one."""
+        cdef _BatchEvents r
+        cdef int64_t* fresh
+        cdef int64_t* trimmed
+        cdef int64_t cap = 0
+        if self.n_events == 0:
+            return ()
+        fresh = <int64_t*>_grow_array(NULL, &cap, sizeof(int64_t), FIRST_EVENT_WORDS)
+        trimmed = <int64_t*>realloc(self.events, self.n_event_words * sizeof(int64_t))
+        r = _BatchEvents.__new__(_BatchEvents)
+        r.words = trimmed if trimmed != NULL else self.events
+        r.n = self.n_events
+        r.names = self.names
+        self.events = fresh
+        self.events_cap = cap
+        self._reset_events()
+        return r
+
+    # ================================================================== queries
+
+    def balances(self, account):
+        cdef int64_t acct = _as_i64(account, "account")
+        cdef int32_t a = _table_find(&self.account_ids, acct)
+        cdef _Market m
+        if a < 0:
+            return Balances(0, 0, 0, MappingProxyType({}))
+        held = sorted([(m.pos[a].margin_key, m.name, m.pos[a].margin_qq)
+                       for m in self.market_list if m.pos[a].margin_qq != 0])
+        return Balances(self.accts[a].available_qq, self.accts[a].orders_qq,
+                        self.accts[a].withdraw_qq,
+                        MappingProxyType({name: amount for _, name, amount in held}))
+
+    def position(self, account, market):
+        cdef int64_t acct = _as_i64(account, "account")
+        cdef _Market m = self._market(market)
+        cdef int32_t a = _table_find(&self.account_ids, acct)
+        cdef Pos empty
+        cdef Pos* p = &m.pos[a] if a >= 0 else &empty
+        cdef object r = _new_record(&POSITION_VIEW)
+        if a < 0:
+            memset(&empty, 0, sizeof(Pos))
+        _put(r, &POSITION_VIEW, 0, p.size)
+        _put(r, &POSITION_VIEW, 1, p.open_notional_qq)
+        _put(r, &POSITION_VIEW, 2, entry_price_ppm_c(p.size, p.open_notional_qq))
+        _put(r, &POSITION_VIEW, 3, p.realized_pnl_qq)
+        _put(r, &POSITION_VIEW, 4,
+             _POSITION_STATUSES[POSITION_OPEN if p.size else POSITION_CLOSED])
+        _put(r, &POSITION_VIEW, 5,
+             _SETTLEMENT_STATUSES[SETTLE_PENDING if p.traded else SETTLE_SYNCHRONIZED])
+        return r
+
+    def margin(self, account, market):
+        """Equity, requirements and health of ``account`` in ``market`` at the mark."""
+        cdef int64_t acct = _as_i64(account, "account")
+        cdef _Market m = self._market(market)
+        cdef int32_t a = _table_find(&self.account_ids, acct)
+        cdef int64_t size = 0, open_notional = 0, collateral = 0, upnl, equity, im, mm, free
+        cdef int64_t health_ppm = 0
+        cdef object health
+        cdef object r
+        if a >= 0:
+            size = m.pos[a].size
+            open_notional = m.pos[a].open_notional_qq
+            collateral = m.pos[a].margin_qq
+        upnl = _upnl(size, open_notional, m.mark_ppm)
+        equity = _plus(collateral, upnl)
+        im = _requirement(size, m.mark_ppm,
+                          imf_ppm_c(m.base_imf_ppm, _oi_notional(m, m.open_interest),
+                                    m.oi_lower_cap_qq, m.oi_upper_cap_qq))
+        mm = _requirement(size, m.mark_ppm, m.mmf_ppm)
+        free = _minus(equity, im)
+        if mm <= 0:
+            health = None
+        elif pc_mul_div_down(equity, 1_000_000, mm, &health_ppm) == PC_OK:  # floor
+            health = health_ppm
+        else:
+            health = <object>equity * 1_000_000 // mm
+        r = _new_record(&MARGIN_VIEW)
+        _put(r, &MARGIN_VIEW, 0, collateral)
+        _put(r, &MARGIN_VIEW, 1, upnl)
+        _put(r, &MARGIN_VIEW, 2, equity)
+        _put(r, &MARGIN_VIEW, 3, im)
+        _put(r, &MARGIN_VIEW, 4, mm)
+        _put(r, &MARGIN_VIEW, 5, free)
+        _put(r, &MARGIN_VIEW, 6, health)
+        _put(r, &MARGIN_VIEW, 7, mm > 0 and equity <= mm)
+        return r
+
+    def open_interest(self, market):
+        """Open interest in contracts: the sum of long position sizes."""
+        return self._market(market).open_interest
+
+    def insurance_fund(self, market):
+        return self._market(market).insurance_fund_qq
+
+    def fees_collected(self, market):
+        return self._market(market).fees_qq
+
+    def clearing_pool(self, market):
+        """The market's clearing pool: -sum(open notional) - bad debt (see ``perpcore.ledger``)."""
+        return self._market(market).pool_qq
+
+    def bad_debt(self, market):
+        """Losses of this market's accounts that their position margin could not pay."""
+        return self._market(market).bad_debt_qq
+
+    def order_lock(self, market, order_id):
+        """The margin still locked by a live order (None if the order is not live)."""
+        cdef _Market m = self._market(market)
+        cdef int32_t s = m.find_order(_as_i64(order_id, "order_id"))
+        return None if s == -1 else m.orders[s].lock_qq
+
+    def check_conservation(self):
+        """Raise IntegrityError unless every quantum is accounted for; returns net deposits."""
+        return self._conservation()
+
+    def check_integrity(self):
+        """Verify every invariant the exchange keeps (conservation, locks, positions, open
+        interest, the clearing pools, the books, its own tables); raise IntegrityError on the
+        first broken one."""
+        self.check_integrity_c()
