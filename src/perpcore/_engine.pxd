@@ -193,6 +193,7 @@ cdef class Exchange:
                       SubmitOut* out) except -1
     cdef int cancel_c(self, _Market m, int64_t order_id) except -1
     cdef int cancel_all_c(self, _Market m, int64_t account) except -1
+    cdef int _cancel_in_book(self, _Market m, bint all_of_account, int64_t key) except -1
     cdef bint _below_initial_without_withdrawals(self, int32_t a) except -1
     cdef int check_integrity_c(self) except -1
     cdef object _conservation(self)

@@ -1202,28 +1202,21 @@ cdef class Exchange:
 
     cdef int cancel_c(self, _Market m, int64_t order_id) except -1:
         """Cancel a live order; the caller began the call."""
-        cdef int code
-        m.book.reset_outputs()
-        m.book.begin_command(0)
-        m.book.want_deltas = False
-        try:
-            code = m.book.cancel_c(order_id)
-        finally:
-            m.book.want_deltas = True
-        if code != OK:
-            return code
-        self._apply_book_cancels(m)
-        self._finish(m)
-        return OK
+        return self._cancel_in_book(m, False, order_id)
 
     cdef int cancel_all_c(self, _Market m, int64_t account) except -1:
         """Cancel every live order of an account in one market; the caller began the call."""
+        return self._cancel_in_book(m, True, account)
+
+    cdef int _cancel_in_book(self, _Market m, bint all_of_account, int64_t key) except -1:
+        """Run one book cancel (by order id, or of every order of the account ``key``) without L2
+        deltas, then release what it cancelled."""
         cdef int code
         m.book.reset_outputs()
         m.book.begin_command(0)
         m.book.want_deltas = False
         try:
-            code = m.book.cancel_all_c(account)
+            code = m.book.cancel_all_c(key) if all_of_account else m.book.cancel_c(key)
         finally:
             m.book.want_deltas = True
         if code != OK:

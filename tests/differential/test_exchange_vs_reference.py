@@ -98,29 +98,6 @@ class DifferentialMachine(RuleBasedStateMachine):
     def deposit(self, account, amount):
         self.same(lambda ex: ex.deposit(account, amount))
 
-    def _submit(self, market, account, side, ticks, lots, tif, stp, reduce_only, at_touch,
-                fresh):
-        m = market if market in MARKETS else "A"
-        book = self.native.book(m)
-        tick = book.tick_ppm
-        price = min(max(self.native.mark(m) // tick + ticks, 1), 1_000_000 // tick - 1) * tick
-        touch = book.best_ask() if side == Side.BUY else book.best_bid()
-        if at_touch and touch is not None:
-            price = touch
-        if tif == TimeInForce.MARKET and ticks < -2:
-            price = 0
-        if fresh == 0 and self.order_ids:
-            oid = self.order_ids[-1]  # possibly a duplicate
-        else:
-            oid = self.next_id
-            self.next_id += 1
-            self.order_ids.append(oid)
-        size = lots * book.lot + (1 if lots == 40 else 0)  # 0 and off-lot sizes too
-        r = self.same(lambda ex: ex.submit(market, oid, account, side, price, size, tif=tif,
-                                           stp=stp, reduce_only=reduce_only))
-        if not isinstance(r, type) and r.filled:
-            event("filled")
-
     @rule(kinds=st.lists(st.sampled_from(["trade"] * 6 + ["close", "flatten"] * 2
                                          + ["anything"] * 2 + ["bad"]), min_size=1, max_size=8),
           data=st.data())

@@ -18,7 +18,6 @@ code.
 from __future__ import annotations
 
 import hashlib
-import operator
 import struct
 from collections import OrderedDict
 
@@ -50,6 +49,7 @@ from perpcore.book_types import (
 )
 from perpcore.codes import Code
 from perpcore.errors import IntegrityError, InvalidInput, InvalidType, SnapshotError
+from perpcore.reference._args import as_flag, as_i64
 
 __all__ = ["ReferenceOrderBook", "Result"]
 
@@ -112,60 +112,23 @@ _NODE_STP_SHIFT = 2
 _NODE_STP_MASK = 3 << _NODE_STP_SHIFT
 _NODE_FLAGS_ALL = 15
 
-_I64_MIN = -(1 << 63)
-_I64_LIMIT = 1 << 63
-
 
 # ---------------------------------------------------------------------------------------------
-# Argument conversion at the Python boundary (the same checks, in the same order, as the native
-# book): exact ints pass, bools/floats/non-integers are InvalidType, out-of-int64 is InvalidInput.
-
-
-def _as_i64(value, name):
-    if type(value) is not int:
-        value = _slow_int(value, name)
-    if _I64_MIN <= value < _I64_LIMIT:
-        return value
-    raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
-
-
-def _slow_int(value, name):
-    if value.__class__ is bool:
-        raise InvalidType(f"{name} must be an integer, not bool")
-    if isinstance(value, int):
-        return int.__index__(value)  # an int subclass (IntEnum): its plain value
-    if isinstance(value, float):
-        raise InvalidType(f"{name} must be an integer, not float ({value!r}); prices and sizes are "
-                          f"integers in ppm and contracts")
-    try:
-        value = operator.index(value)
-    except TypeError:
-        raise InvalidType(f"{name} must be an integer, not {type(value).__name__}") from None
-    return int.__index__(value)
-
-
-def _as_flag(value, name):
-    if value is True:
-        return 1
-    if value is False:
-        return 0
-    v = _as_i64(value, name)
-    if v != 0 and v != 1:
-        raise InvalidInput(f"{name} must be a bool")
-    return v
+# Argument conversion at the Python boundary: the same checks, in the same order, as the native
+# book (reference._args).
 
 
 def _place_args(order_id, account, side, price_ppm, size, tif, stp, reduce_only):
     """A place's arguments converted in their documented order (which error wins), returned in
     the order of ``_place``: (order_id, account, side, tif, stp, flags, price, size)."""
-    oid = _as_i64(order_id, "order_id")
-    acct = _as_i64(account, "account")
-    s = _as_i64(side, "side")
-    price = _as_i64(price_ppm, "price_ppm")
-    sz = _as_i64(size, "size")
-    t = _as_i64(tif, "tif")
-    p = _as_i64(stp, "stp")
-    flags = _as_flag(reduce_only, "reduce_only")
+    oid = as_i64(order_id, "order_id")
+    acct = as_i64(account, "account")
+    s = as_i64(side, "side")
+    price = as_i64(price_ppm, "price_ppm")
+    sz = as_i64(size, "size")
+    t = as_i64(tif, "tif")
+    p = as_i64(stp, "stp")
+    flags = as_flag(reduce_only, "reduce_only")
     return oid, acct, s, t, p, flags, price, sz
 
 
@@ -295,10 +258,10 @@ class ReferenceOrderBook:
                  "_cancels", "_deltas", "_delta_floor", "_want_deltas", "_cmd")
 
     def __init__(self, tick_ppm=1000, lot=1, min_size=1, max_size=1_000_000_000):
-        tick = _as_i64(tick_ppm, "tick_ppm")
-        lot_ = _as_i64(lot, "lot")
-        min_ = _as_i64(min_size, "min_size")
-        max_ = _as_i64(max_size, "max_size")
+        tick = as_i64(tick_ppm, "tick_ppm")
+        lot_ = as_i64(lot, "lot")
+        min_ = as_i64(min_size, "min_size")
+        max_ = as_i64(max_size, "max_size")
         if tick <= 0 or _SCALE % tick != 0 or tick > _SCALE // 2:
             raise InvalidInput(f"tick_ppm={tick} must be positive, at most 500_000 and divide "
                                f"1_000_000")
@@ -658,7 +621,7 @@ class ReferenceOrderBook:
 
     def cancel(self, order_id):
         """Cancel a live order by id; UNKNOWN_ORDER_ID if none is live."""
-        oid = _as_i64(order_id, "order_id")
+        oid = as_i64(order_id, "order_id")
         self._begin_call()
         return self._result(self._cancel(oid), oid)
 
@@ -670,11 +633,11 @@ class ReferenceOrderBook:
         once like a fresh GTC order (a post-only order that would cross is rejected unchanged).
         ``price_ppm=None`` keeps the price.
         """
-        oid = _as_i64(order_id, "order_id")
-        sz = _as_i64(size, "size")
+        oid = as_i64(order_id, "order_id")
+        sz = as_i64(size, "size")
         price = 0
         if price_ppm is not None:
-            price = _as_i64(price_ppm, "price_ppm")
+            price = as_i64(price_ppm, "price_ppm")
             if price == 0:
                 price = -1  # 0 is the batch encoding of "keep"; here it is out of range
         self._begin_call()
@@ -682,7 +645,7 @@ class ReferenceOrderBook:
 
     def cancel_all(self, account):
         """Cancel every live order of an account (bids best first, then asks best first)."""
-        acct = _as_i64(account, "account")
+        acct = as_i64(account, "account")
         self._begin_call()
         return self._result(self._cancel_all(acct), 0)
 
@@ -772,7 +735,7 @@ class ReferenceOrderBook:
 
     def depth(self, n=10):
         """L2 depth of up to ``n`` levels per side, best first, as a Depth of int64 arrays."""
-        want = _as_i64(n, "n")
+        want = as_i64(n, "n")
         if want < 0:
             raise InvalidInput(f"n={want} must be non-negative")
         out = []
@@ -798,8 +761,8 @@ class ReferenceOrderBook:
         holds less notional than asked, ``enough_depth`` is False and ``price_ppm`` is 0. A
         notional of 0 gives the best price.
         """
-        s = _as_i64(side, "side")
-        notional = _as_i64(notional_qq, "notional_qq")
+        s = as_i64(side, "side")
+        notional = as_i64(notional_qq, "notional_qq")
         if s != _BUY and s != _SELL:
             raise InvalidInput(f"side={s} must be Side.BUY or Side.SELL")
         if notional < 0:
@@ -828,7 +791,7 @@ class ReferenceOrderBook:
 
     def order(self, order_id):
         """The live order with this id as a dict, or None."""
-        o = self._orders.get(_as_i64(order_id, "order_id"))
+        o = self._orders.get(as_i64(order_id, "order_id"))
         if o is None:
             return None
         order_id, account, side, price, remaining, flags = o
@@ -847,7 +810,7 @@ class ReferenceOrderBook:
         return len(self._orders)
 
     def __contains__(self, order_id):
-        return _as_i64(order_id, "order_id") in self._orders
+        return as_i64(order_id, "order_id") in self._orders
 
     def check_integrity(self):
         """Verify every internal invariant; raises IntegrityError naming the first one broken."""

@@ -66,6 +66,7 @@ from perpcore.exchange_types import (
     WithdrawalResult,
 )
 from perpcore.ledger import AVAILABLE, ORDERS, WITHDRAW, Ledger
+from perpcore.reference._args import as_i64
 
 __all__ = ["ReferenceExchange"]
 
@@ -139,21 +140,6 @@ class _Call:
 
 # ------------------------------------------------------------------------------- validation
 
-_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
-
-
-def _as_int(value, name: str) -> int:
-    """An integer argument: int or numpy integer; floats, bools and strings are type errors, and
-    an integer outside int64 is invalid input (every quantity the exchange keeps is an int64)."""
-    if type(value) is not int:
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise InvalidType(f"{name} must be an integer, not {type(value).__name__}")
-        value = int(value)
-    if not _INT64_MIN <= value <= _INT64_MAX:
-        raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
-    return value
-
-
 def _as_market_name(value) -> str:
     if not isinstance(value, str):
         raise InvalidType(f"market must be a str, not {type(value).__name__}")
@@ -167,7 +153,7 @@ class ReferenceExchange:
     """
 
     def __init__(self, *, withdrawal_delay: int = 0) -> None:
-        self.withdrawal_delay = _as_int(withdrawal_delay, "withdrawal_delay")
+        self.withdrawal_delay = as_i64(withdrawal_delay, "withdrawal_delay")
         if self.withdrawal_delay < 0:
             raise InvalidInput("withdrawal_delay must be non-negative")
         self.ledger = Ledger()
@@ -221,7 +207,7 @@ class ReferenceExchange:
     def deposit(self, account: int, amount_qq: int) -> CallResult:
         """Credit ``amount_qq`` (> 0) to the account's ``available``; the first deposit opens it."""
         account = self._valid_account(account)
-        amount = _as_int(amount_qq, "amount_qq")
+        amount = as_i64(amount_qq, "amount_qq")
         if amount <= 0:
             raise InvalidInput(f"deposit amount_qq={amount} must be positive")
         self.ledger.deposit(account, amount)
@@ -233,7 +219,7 @@ class ReferenceExchange:
     def add_margin(self, account: int, market: str, amount_qq: int) -> CallResult:
         """Move ``available`` into the account's position margin in ``market``."""
         account = self._valid_account(account)
-        amount = _as_int(amount_qq, "amount_qq")
+        amount = as_i64(amount_qq, "amount_qq")
         if amount <= 0:
             raise InvalidInput(f"amount_qq={amount} must be positive")
         m = self._market_or_none(market)
@@ -252,8 +238,8 @@ class ReferenceExchange:
     def request_withdrawal(self, account: int, amount_qq: int, now: int) -> WithdrawalResult:
         """Set ``amount_qq`` of ``available`` aside; it may be paid from ``now + withdrawal_delay``."""
         account = self._valid_account(account)
-        amount = _as_int(amount_qq, "amount_qq")
-        now = _as_int(now, "now")
+        amount = as_i64(amount_qq, "amount_qq")
+        now = as_i64(now, "now")
         if amount <= 0:
             raise InvalidInput(f"withdrawal amount_qq={amount} must be positive")
         if account not in self.ledger.accounts:
@@ -274,8 +260,8 @@ class ReferenceExchange:
         """Pay a due withdrawal, or reject it if paying would leave the account below its initial
         requirements (the funds then return to ``available``; the result carries
         WITHDRAWAL_BELOW_INITIAL_MARGIN and the withdrawal is over either way)."""
-        wid = _as_int(withdrawal_id, "withdrawal_id")
-        now = _as_int(now, "now")
+        wid = as_i64(withdrawal_id, "withdrawal_id")
+        now = as_i64(now, "now")
         w = self._withdrawals.get(wid)
         if w is None:
             return WithdrawalResult(Code.UNKNOWN_WITHDRAWAL, withdrawal_id=wid)
@@ -311,13 +297,13 @@ class ReferenceExchange:
         reduce-only order locks nothing, must shrink the position, and is cut so that the account's
         resting reduce-only orders never exceed its position.
         """
-        order_id = _as_int(order_id, "order_id")
-        account = _as_int(account, "account")
-        side = _as_int(side, "side")
-        price = _as_int(price_ppm, "price_ppm")
-        size = _as_int(size, "size")
-        tif = _as_int(tif, "tif")
-        stp = _as_int(stp, "stp")
+        order_id = as_i64(order_id, "order_id")
+        account = as_i64(account, "account")
+        side = as_i64(side, "side")
+        price = as_i64(price_ppm, "price_ppm")
+        size = as_i64(size, "size")
+        tif = as_i64(tif, "tif")
+        stp = as_i64(stp, "stp")
         if not isinstance(reduce_only, (bool, np.bool_)):
             raise InvalidType("reduce_only must be a bool")
         reduce_only = bool(reduce_only)
@@ -366,12 +352,12 @@ class ReferenceExchange:
 
     def cancel(self, market: str, order_id: int) -> CallResult:
         """Cancel a live order; its remaining lock returns to ``available``."""
-        order_id = _as_int(order_id, "order_id")
+        order_id = as_i64(order_id, "order_id")
         return self._cancel_through_book(market, lambda book: book.cancel(order_id))
 
     def cancel_all(self, market: str, account: int) -> CallResult:
         """Cancel every live order of ``account`` in ``market``."""
-        account = _as_int(account, "account")
+        account = as_i64(account, "account")
         return self._cancel_through_book(market, lambda book: book.cancel_all(account))
 
     def _cancel_through_book(self, market: str, book_call) -> CallResult:
@@ -421,7 +407,7 @@ class ReferenceExchange:
     # ------------------------------------------------------------------ queries
 
     def balances(self, account: int) -> Balances:
-        account = _as_int(account, "account")
+        account = as_i64(account, "account")
         b = self.ledger.accounts.get(account)
         if b is None:
             return Balances(0, 0, 0, MappingProxyType({}))
@@ -429,14 +415,14 @@ class ReferenceExchange:
                         MappingProxyType(dict(b.locked_for_positions)))
 
     def position(self, account: int, market: str) -> PositionView:
-        account = _as_int(account, "account")
+        account = as_i64(account, "account")
         p = self._market(market).positions.get(account) or _Position()
         return PositionView(p.size, p.open_notional, entry_price_ppm(p.size, p.open_notional),
                             p.realized_pnl, p.status, p.settlement_status)
 
     def margin(self, account: int, market: str) -> MarginView:
         """Equity, requirements and health of ``account`` in ``market`` at the mark."""
-        account = _as_int(account, "account")
+        account = as_i64(account, "account")
         m = self._market(market)
         p = m.positions.get(account) or _Position()
         collateral = self.ledger.bucket(account, m.name) if account in self.ledger.accounts else 0
@@ -468,7 +454,7 @@ class ReferenceExchange:
 
     def order_lock(self, market: str, order_id: int) -> int | None:
         """The margin still locked by a live order (None if the order is not live)."""
-        o = self._market(market).orders.get(_as_int(order_id, "order_id"))
+        o = self._market(market).orders.get(as_i64(order_id, "order_id"))
         return None if o is None else o.lock
 
     def check_conservation(self) -> int:
@@ -535,14 +521,14 @@ class ReferenceExchange:
 
     @staticmethod
     def _valid_account(account) -> int:
-        account = _as_int(account, "account")
+        account = as_i64(account, "account")
         if account < 0:
             raise InvalidInput(f"account={account} must be a non-negative integer")
         return account
 
     @staticmethod
     def _valid_mark(price_ppm) -> int:
-        price = _as_int(price_ppm, "mark price_ppm")
+        price = as_i64(price_ppm, "mark price_ppm")
         if not 0 < price < PRICE_SCALE_PPM:
             raise InvalidInput(f"mark price_ppm={price} must lie strictly inside (0, 1_000_000)")
         return price

@@ -14,11 +14,13 @@ one each docstring names.
 
 from __future__ import annotations
 
-import operator
 
 from perpcore.book_types import Side
 from perpcore.errors import IntegrityError, InvalidInput, InvalidType
 from perpcore.funding_types import FundingPeriod
+from perpcore.reference._args import (
+    as_at_least, as_i64, as_price, as_ranged, ceil_div, result_i64,
+)
 
 __all__ = [
     "FundingParams",
@@ -31,47 +33,10 @@ __all__ = [
 ]
 
 ONE = 1_000_000  # 100 % in ppm; probability 1 in ppm; idx (1e-6 qq per contract) per qq
-_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
 
 # ---------------------------------------------------------------------------------------------
 # Arguments in, results out
-
-
-def _int(value, name):
-    """An integer argument as a plain int in int64, or InvalidType / InvalidInput."""
-    if type(value) is not int:
-        if isinstance(value, bool):
-            raise InvalidType(f"{name} must be an integer, not bool")
-        if isinstance(value, float):
-            raise InvalidType(f"{name} must be an integer, not float ({value!r}); prices and sizes "
-                              f"are integers in ppm and contracts")
-        try:
-            value = operator.index(value)  # int subclasses and numpy integers
-        except TypeError:
-            raise InvalidType(f"{name} must be an integer, not {type(value).__name__}") from None
-        value = int(value)
-    if not _I64_MIN <= value <= _I64_MAX:
-        raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
-    return value
-
-
-def _ranged(value, name, lo, hi, unit="ppm"):
-    value = _int(value, name)
-    if not lo <= value <= hi:
-        raise InvalidInput(f"{name}={value} must be in [{lo}, {hi}] ({unit})")
-    return value
-
-
-def _price(value, name):
-    return _ranged(value, name, 0, ONE, "ppm of probability")
-
-
-def _at_least(value, name, lo):
-    value = _int(value, name)
-    if value < lo:
-        raise InvalidInput(f"{name}={value} must be >= {lo}")
-    return value
 
 
 def _int_list(values, name):
@@ -80,18 +45,8 @@ def _int_list(values, name):
     except TypeError:
         raise InvalidType(f"{name} must be an iterable of integers, not "
                           f"{type(values).__name__}") from None
-    return [_int(v, f"{name}[{i}]") for i, v in enumerate(items)]
+    return [as_i64(v, f"{name}[{i}]") for i, v in enumerate(items)]
 
-
-def _i64(result):
-    """A result, or OverflowError when it does not fit int64 (as the native module)."""
-    if not _I64_MIN <= result <= _I64_MAX:
-        raise OverflowError("perpcore fixed-point result does not fit in int64")
-    return result
-
-
-def _ceil_div(a, b):
-    return -(-a // b)
 
 
 def _div_toward_zero(a, b):
@@ -124,7 +79,7 @@ def _median_padded(values, n_expected):
     if count % 2 == 1:
         return nth(middle)
     pair = nth(middle - 1) + nth(middle)
-    return _ceil_div(pair, 2) if pair >= 0 else pair // 2  # the mean, rounded away from zero
+    return ceil_div(pair, 2) if pair >= 0 else pair // 2  # the mean, rounded away from zero
 
 
 def median_padded(samples, n_expected):
@@ -132,7 +87,7 @@ def median_padded(samples, n_expected):
     that many); an even count takes the mean of the middle two rounded away from zero; nothing at
     all gives 0."""
     values = _int_list(samples, "samples")
-    return _median_padded(values, _at_least(n_expected, "n_expected", 0))
+    return _median_padded(values, as_at_least(n_expected, "n_expected", 0))
 
 
 def _average_padded(values, n_expected):
@@ -143,7 +98,7 @@ def _average_padded(values, n_expected):
 def average_padded(values, n_expected):
     """sum(values) / max(len(values), n_expected) truncated toward zero; nothing at all gives 0."""
     values = _int_list(values, "values")
-    return _average_padded(values, _at_least(n_expected, "n_expected", 0))
+    return _average_padded(values, as_at_least(n_expected, "n_expected", 0))
 
 
 def _cap_idx(mark_ppm, base_imf_ppm, mmf_ppm):
@@ -155,9 +110,9 @@ def funding_cap_idx(mark_ppm, base_imf_ppm, mmf_ppm):
     """max(0, floor(min(p, 1e6 - p) * (imf - mmf) / 1e6) - 1) * 1e6 idx: one quote quantum per
     contract less than the whole-quantum buffer over maintenance of a position opened at exactly
     its initial requirement at this mark. 0 <= mmf_ppm <= base_imf_ppm <= 1e6."""
-    mark_ppm = _price(mark_ppm, "mark_ppm")
-    base_imf_ppm = _ranged(base_imf_ppm, "base_imf_ppm", 0, ONE)
-    mmf_ppm = _ranged(mmf_ppm, "mmf_ppm", 0, ONE)
+    mark_ppm = as_price(mark_ppm, "mark_ppm")
+    base_imf_ppm = as_ranged(base_imf_ppm, "base_imf_ppm", 0, ONE)
+    mmf_ppm = as_ranged(mmf_ppm, "mmf_ppm", 0, ONE)
     if mmf_ppm > base_imf_ppm:
         raise InvalidInput(f"mmf_ppm={mmf_ppm} must be at most base_imf_ppm={base_imf_ppm}")
     return _cap_idx(mark_ppm, base_imf_ppm, mmf_ppm)
@@ -166,10 +121,10 @@ def funding_cap_idx(mark_ppm, base_imf_ppm, mmf_ppm):
 def funding_payment_qq(size, index_now_idx, index_then_idx):
     """ceil(size * (now - then) / 1e6) qq: positive, the position pays (rounded up); negative, it
     receives (the amount rounded down)."""
-    size = _int(size, "size")
-    now = _int(index_now_idx, "index_now_idx")
-    then = _int(index_then_idx, "index_then_idx")
-    return _i64(_ceil_div(size * (now - then), ONE))
+    size = as_i64(size, "size")
+    now = as_i64(index_now_idx, "index_now_idx")
+    then = as_i64(index_then_idx, "index_then_idx")
+    return result_i64(ceil_div(size * (now - then), ONE))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,15 +147,15 @@ class FundingParams:
     def __init__(self, *, impact_notional_qq, sample_clamp_ppm, blocks_per_minute,
                  minutes_per_period, rate_scale_ppm=125_000, base_imf_ppm, mmf_ppm):
         values = {
-            "impact_notional_qq": _at_least(impact_notional_qq, "impact_notional_qq", 1),
-            "sample_clamp_ppm": _ranged(sample_clamp_ppm, "sample_clamp_ppm", 1, ONE,
+            "impact_notional_qq": as_at_least(impact_notional_qq, "impact_notional_qq", 1),
+            "sample_clamp_ppm": as_ranged(sample_clamp_ppm, "sample_clamp_ppm", 1, ONE,
                                         "ppm of probability"),
-            "blocks_per_minute": _at_least(blocks_per_minute, "blocks_per_minute", 1),
-            "minutes_per_period": _at_least(minutes_per_period, "minutes_per_period", 1),
-            "rate_scale_ppm": _ranged(rate_scale_ppm, "rate_scale_ppm", 1, ONE),
+            "blocks_per_minute": as_at_least(blocks_per_minute, "blocks_per_minute", 1),
+            "minutes_per_period": as_at_least(minutes_per_period, "minutes_per_period", 1),
+            "rate_scale_ppm": as_ranged(rate_scale_ppm, "rate_scale_ppm", 1, ONE),
         }
-        values["base_imf_ppm"] = _ranged(base_imf_ppm, "base_imf_ppm", 1, ONE)
-        values["mmf_ppm"] = _ranged(mmf_ppm, "mmf_ppm", 1, values["base_imf_ppm"],
+        values["base_imf_ppm"] = as_ranged(base_imf_ppm, "base_imf_ppm", 1, ONE)
+        values["mmf_ppm"] = as_ranged(mmf_ppm, "mmf_ppm", 1, values["base_imf_ppm"],
                                     "ppm, at most base_imf_ppm")
         for name, value in values.items():
             object.__setattr__(self, name, value)
@@ -219,7 +174,7 @@ class FundingParams:
 
     def cap_idx(self, mark_ppm):
         """funding_cap_idx(mark_ppm, base_imf_ppm, mmf_ppm)."""
-        return _cap_idx(_price(mark_ppm, "mark_ppm"), self.base_imf_ppm, self.mmf_ppm)
+        return _cap_idx(as_price(mark_ppm, "mark_ppm"), self.base_imf_ppm, self.mmf_ppm)
 
     def as_dict(self):
         """The seven parameters by name, in constructor order."""
@@ -255,11 +210,11 @@ def _impact_prices(book, notional_qq):
     bid_ppm, enough_depth = impact_price(Side.BUY, notional_qq)
     if not enough_depth:
         return False, 0, 0
-    bid_ppm = _price(bid_ppm, "the book's impact bid price_ppm")
+    bid_ppm = as_price(bid_ppm, "the book's impact bid price_ppm")
     ask_ppm, enough_depth = impact_price(Side.SELL, notional_qq)
     if not enough_depth:
         return False, 0, 0
-    return True, bid_ppm, _price(ask_ppm, "the book's impact ask price_ppm")
+    return True, bid_ppm, as_price(ask_ppm, "the book's impact ask price_ppm")
 
 
 class ReferenceFundingSampler:
@@ -269,7 +224,7 @@ class ReferenceFundingSampler:
     def __init__(self, params, *, cumulative_index=0):
         if not isinstance(params, FundingParams):
             raise InvalidType(f"params must be a FundingParams, not {type(params).__name__}")
-        self._index_idx = _int(cumulative_index, "cumulative_index")
+        self._index_idx = as_i64(cumulative_index, "cumulative_index")
         self._params = params
         self._samples_ppm = []  # the open minute's samples
         self._medians_ppm = []  # the open period's minute medians
@@ -281,7 +236,7 @@ class ReferenceFundingSampler:
     def sample(self, book, index_ppm):
         """Record one block's premium sample for the open minute and return it: clamp(floor((bid +
         ask) / 2) - index_ppm, +/- sample_clamp_ppm), 0 when a side lacks depth."""
-        index_ppm = _price(index_ppm, "index_ppm")
+        index_ppm = as_price(index_ppm, "index_ppm")
         enough_depth, bid_ppm, ask_ppm = _impact_prices(book, self._params.impact_notional_qq)
         sample_ppm = 0
         if enough_depth:
@@ -300,7 +255,7 @@ class ReferenceFundingSampler:
     def close_period(self, mark_ppm):
         """Close the period at the mark; InvalidInput while the open minute holds samples,
         OverflowError (nothing changes) when the cumulative index would leave int64."""
-        mark_ppm = _price(mark_ppm, "mark_ppm")
+        mark_ppm = as_price(mark_ppm, "mark_ppm")
         if self._samples_ppm:
             raise InvalidInput(f"close_minute() first: the open minute holds "
                                f"{len(self._samples_ppm)} samples")
@@ -309,7 +264,7 @@ class ReferenceFundingSampler:
         raw_idx = avg_ppm * p.rate_scale_ppm
         cap_idx = _cap_idx(mark_ppm, p.base_imf_ppm, p.mmf_ppm)
         rate_idx = max(-cap_idx, min(cap_idx, raw_idx))
-        new_index = _i64(self._index_idx + rate_idx)
+        new_index = result_i64(self._index_idx + rate_idx)
         period = FundingPeriod(avg_ppm, rate_idx, rate_idx != raw_idx, rate_idx, new_index,
                                len(self._medians_ppm))
         self._index_idx = new_index

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import operator
 from fractions import Fraction
 
-from perpcore.errors import InvalidInput, InvalidType
+from perpcore.errors import InvalidInput
+from perpcore.reference._args import (
+    as_at_least, as_i64, as_price, as_ranged, ceil_div, result_i64,
+)
 
 __all__ = [
     "at_risk_notional_qq",
@@ -34,53 +36,16 @@ __all__ = [
 ]
 
 ONE = 1_000_000  # 100 % in ppm; probability 1 in ppm of probability
-_I64_MIN, _I64_MAX = -(2**63), 2**63 - 1
 
 
 # ---------------------------------------------------------------------------------------------
 # Arguments in, results out
 
 
-def _int(value, name):
-    """An integer argument as a plain int in int64, or InvalidType / InvalidInput."""
-    if type(value) is not int:
-        if isinstance(value, bool):
-            raise InvalidType(f"{name} must be an integer, not bool")
-        if isinstance(value, float):
-            raise InvalidType(f"{name} must be an integer, not float ({value!r}); prices and sizes "
-                              f"are integers in ppm and contracts")
-        try:
-            value = operator.index(value)  # int subclasses and numpy integers
-        except TypeError:
-            raise InvalidType(f"{name} must be an integer, not {type(value).__name__}") from None
-        value = int(value)
-    if not _I64_MIN <= value <= _I64_MAX:
-        raise InvalidInput(f"{name}={value} does not fit in a signed 64-bit integer")
-    return value
-
-
-def _ranged(value, name, lo, hi, unit="ppm"):
-    value = _int(value, name)
-    if not lo <= value <= hi:
-        raise InvalidInput(f"{name}={value} must be in [{lo}, {hi}] ({unit})")
-    return value
-
-
-def _price(value, name):
-    return _ranged(value, name, 0, ONE, "ppm of probability")
-
-
-def _at_least(value, name, lo):
-    value = _int(value, name)
-    if value < lo:
-        raise InvalidInput(f"{name}={value} must be >= {lo}")
-    return value
-
-
 def _position(size, open_notional_qq):
     """(size, open notional) of a position whose entry price lies in [0, 1e6]."""
-    size = _int(size, "size")
-    open_notional_qq = _int(open_notional_qq, "open_notional_qq")
+    size = as_i64(size, "size")
+    open_notional_qq = as_i64(open_notional_qq, "open_notional_qq")
     if not min(0, size * ONE) <= open_notional_qq <= max(0, size * ONE):
         raise InvalidInput(f"open_notional_qq={open_notional_qq} does not fit size={size}: it must "
                            f"lie within size * [0, 1_000_000] (an entry price in ppm)")
@@ -92,16 +57,6 @@ def _check_caps(lower_qq, upper_qq, lower_name, upper_name):
         raise InvalidInput(f"{lower_name}={lower_qq} exceeds {upper_name}={upper_qq} (an upper cap "
                            f"of 0 disables scaling)")
 
-
-def _i64(result):
-    """A result, or OverflowError when it does not fit int64 (as the native module)."""
-    if not _I64_MIN <= result <= _I64_MAX:
-        raise OverflowError("perpcore fixed-point result does not fit in int64")
-    return result
-
-
-def _ceil_div(a, b):
-    return -(-a // b)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,8 +70,8 @@ def _at_risk(size, price_ppm):
 
 def at_risk_notional_qq(size, price_ppm):
     """size * p for a long, |size| * (1e6 - p) for a short, 0 when flat."""
-    size, price_ppm = _int(size, "size"), _price(price_ppm, "price_ppm")
-    return _i64(_at_risk(size, price_ppm))
+    size, price_ppm = as_i64(size, "size"), as_price(price_ppm, "price_ppm")
+    return result_i64(_at_risk(size, price_ppm))
 
 
 def _imf(base_imf_ppm, oi_qq, lower_qq, upper_qq):
@@ -130,35 +85,35 @@ def _imf(base_imf_ppm, oi_qq, lower_qq, upper_qq):
 def imf_ppm(base_imf_ppm, oi_notional_qq, lower_cap_qq, upper_cap_qq):
     """Base at or below the lower cap (or with upper cap 0), 1e6 at or above the upper cap, linear
     in between rounded down."""
-    base = _ranged(base_imf_ppm, "base_imf_ppm", 0, ONE)
-    oi = _at_least(oi_notional_qq, "oi_notional_qq", 0)
-    lower = _at_least(lower_cap_qq, "lower_cap_qq", 0)
-    upper = _at_least(upper_cap_qq, "upper_cap_qq", 0)
+    base = as_ranged(base_imf_ppm, "base_imf_ppm", 0, ONE)
+    oi = as_at_least(oi_notional_qq, "oi_notional_qq", 0)
+    lower = as_at_least(lower_cap_qq, "lower_cap_qq", 0)
+    upper = as_at_least(upper_cap_qq, "upper_cap_qq", 0)
     _check_caps(lower, upper, "lower_cap_qq", "upper_cap_qq")
     return _imf(base, oi, lower, upper)
 
 
 def _requirement(size, price_ppm, factor_ppm):
-    return _i64(_ceil_div(_at_risk(size, price_ppm) * factor_ppm, ONE))
+    return result_i64(ceil_div(_at_risk(size, price_ppm) * factor_ppm, ONE))
 
 
 def initial_requirement_qq(size, price_ppm, imf_ppm):
     """ceil(at-risk notional * imf_ppm / 1e6)."""
-    size, price_ppm = _int(size, "size"), _price(price_ppm, "price_ppm")
-    return _requirement(size, price_ppm, _ranged(imf_ppm, "imf_ppm", 0, ONE))
+    size, price_ppm = as_i64(size, "size"), as_price(price_ppm, "price_ppm")
+    return _requirement(size, price_ppm, as_ranged(imf_ppm, "imf_ppm", 0, ONE))
 
 
 def maintenance_requirement_qq(size, price_ppm, mmf_ppm):
     """ceil(at-risk notional * mmf_ppm / 1e6); never scaled by open interest."""
-    size, price_ppm = _int(size, "size"), _price(price_ppm, "price_ppm")
-    return _requirement(size, price_ppm, _ranged(mmf_ppm, "mmf_ppm", 0, ONE))
+    size, price_ppm = as_i64(size, "size"), as_price(price_ppm, "price_ppm")
+    return _requirement(size, price_ppm, as_ranged(mmf_ppm, "mmf_ppm", 0, ONE))
 
 
 def fee_qq(notional_qq, fee_ppm):
     """ceil(notional * fee_ppm / 1e6): a rebate (negative fee_ppm), its magnitude rounded down."""
-    notional_qq = _at_least(notional_qq, "notional_qq", 0)
-    fee_ppm = _ranged(fee_ppm, "fee_ppm", -ONE, ONE)
-    return _i64(_ceil_div(notional_qq * fee_ppm, ONE))
+    notional_qq = as_at_least(notional_qq, "notional_qq", 0)
+    fee_ppm = as_ranged(fee_ppm, "fee_ppm", -ONE, ONE)
+    return result_i64(ceil_div(notional_qq * fee_ppm, ONE))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,38 +123,38 @@ def fee_qq(notional_qq, fee_ppm):
 def unrealized_pnl_qq(size, open_notional_qq, price_ppm):
     """size * price - open notional."""
     size, open_notional_qq = _position(size, open_notional_qq)
-    return _i64(size * _price(price_ppm, "price_ppm") - open_notional_qq)
+    return result_i64(size * as_price(price_ppm, "price_ppm") - open_notional_qq)
 
 
 def equity_qq(collateral_qq, size, open_notional_qq, mark_ppm, unsettled_funding_qq):
     """collateral + unrealized PnL at the mark + unsettled funding."""
-    collateral_qq = _int(collateral_qq, "collateral_qq")
+    collateral_qq = as_i64(collateral_qq, "collateral_qq")
     size, open_notional_qq = _position(size, open_notional_qq)
-    mark_ppm = _price(mark_ppm, "mark_ppm")
-    funding_qq = _int(unsettled_funding_qq, "unsettled_funding_qq")
-    return _i64(collateral_qq + size * mark_ppm - open_notional_qq + funding_qq)
+    mark_ppm = as_price(mark_ppm, "mark_ppm")
+    funding_qq = as_i64(unsettled_funding_qq, "unsettled_funding_qq")
+    return result_i64(collateral_qq + size * mark_ppm - open_notional_qq + funding_qq)
 
 
 def apply_fill(size, open_notional_qq, fill_size, price_ppm):
     """(new_size, new_open_notional_qq, realized_pnl_qq) after buying (fill_size > 0) or selling
     (fill_size < 0) |fill_size| contracts at price_ppm."""
     size, open_notional_qq = _position(size, open_notional_qq)
-    fill_size = _int(fill_size, "fill_size")
+    fill_size = as_i64(fill_size, "fill_size")
     if fill_size == 0:
         raise InvalidInput("fill_size must be non-zero (+ buy, - sell)")
-    price_ppm = _price(price_ppm, "price_ppm")
+    price_ppm = as_price(price_ppm, "price_ppm")
     new_size = size + fill_size
     if size == 0 or (size > 0) == (fill_size > 0):  # open or increase
         new_on, realized = open_notional_qq + fill_size * price_ppm, 0
     elif abs(fill_size) <= abs(size):  # reduce or close: the closed part takes its share, rounded
         closed = abs(fill_size)  # toward +inf (more cost for a long, less credit for a short)
-        removed = _ceil_div(open_notional_qq * closed, abs(size))
+        removed = ceil_div(open_notional_qq * closed, abs(size))
         new_on = open_notional_qq - removed
         realized = -fill_size * price_ppm - removed
     else:  # flip: close everything at price_ppm, open the rest there
         new_on = new_size * price_ppm
         realized = size * price_ppm - open_notional_qq
-    return _i64(new_size), _i64(new_on), _i64(realized)
+    return result_i64(new_size), result_i64(new_on), result_i64(realized)
 
 
 def entry_price_ppm(size, open_notional_qq):
@@ -216,14 +171,14 @@ def bankruptcy_price_ppm(size, close_size, mark_ppm, equity_qq, mmf_ppm):
     """Per-contract price of closing close_size contracts that keeps equity / MMR unchanged
     (equity reaches 0 on a full close); ceil when selling (closing a long), floor when buying.
     Not clamped: may be negative for a long or above 1_000_000 for a short."""
-    size, close_size = _int(size, "size"), _int(close_size, "close_size")
+    size, close_size = as_i64(size, "size"), as_i64(close_size, "close_size")
     if size == 0:
         raise InvalidInput("size must be non-zero: there is no position to close")
     if not 0 < close_size <= abs(size):
         raise InvalidInput(f"close_size={close_size} must be in (0, |size|] for size={size}")
-    mark_ppm = _price(mark_ppm, "mark_ppm")
-    equity_qq = _int(equity_qq, "equity_qq")
-    mmf_ppm = _ranged(mmf_ppm, "mmf_ppm", 0, ONE)
+    mark_ppm = as_price(mark_ppm, "mark_ppm")
+    equity_qq = as_i64(equity_qq, "equity_qq")
+    mmf_ppm = as_ranged(mmf_ppm, "mmf_ppm", 0, ONE)
     delta = -close_size if size > 0 else close_size  # the closing trade
     mmr_before = _requirement(size, mark_ppm, mmf_ppm)
     mmr_after = _requirement(size + delta, mark_ppm, mmf_ppm)
@@ -233,8 +188,8 @@ def bankruptcy_price_ppm(size, close_size, mark_ppm, equity_qq, mmf_ppm):
         share_qq = equity_qq * close_size // abs(size)
     bp_quote_qq = -delta * mark_ppm - share_qq  # what the account receives for the trade
     if size > 0:
-        return _i64(_ceil_div(bp_quote_qq, close_size))
-    return _i64(-bp_quote_qq // close_size)
+        return result_i64(ceil_div(bp_quote_qq, close_size))
+    return result_i64(-bp_quote_qq // close_size)
 
 
 def fillable_price_ppm(size, mark_ppm, equity_qq, mmr_qq, bankruptcy_adjustment_ppm,
@@ -242,15 +197,15 @@ def fillable_price_ppm(size, mark_ppm, equity_qq, mmr_qq, bankruptcy_adjustment_
     """The mark moved against the whole position by ABR * SMMR * MMR / |size|, ABR = clamp(BA *
     (1 - equity / MMR), 0, 1); up to a tick when selling, down when buying; clamped to
     [tick, 1e6 - tick]."""
-    size = _int(size, "size")
+    size = as_i64(size, "size")
     if size == 0:
         raise InvalidInput("size must be non-zero: there is no position to liquidate")
-    mark_ppm = _price(mark_ppm, "mark_ppm")
-    equity_qq = _int(equity_qq, "equity_qq")
-    mmr_qq = _at_least(mmr_qq, "mmr_qq", 0)
-    ba = _at_least(bankruptcy_adjustment_ppm, "bankruptcy_adjustment_ppm", ONE)
-    smmr = _at_least(spread_to_mmr_ppm, "spread_to_mmr_ppm", 1)
-    tick = _ranged(tick_ppm, "tick_ppm", 1, ONE // 2)
+    mark_ppm = as_price(mark_ppm, "mark_ppm")
+    equity_qq = as_i64(equity_qq, "equity_qq")
+    mmr_qq = as_at_least(mmr_qq, "mmr_qq", 0)
+    ba = as_at_least(bankruptcy_adjustment_ppm, "bankruptcy_adjustment_ppm", ONE)
+    smmr = as_at_least(spread_to_mmr_ppm, "spread_to_mmr_ppm", 1)
+    tick = as_ranged(tick_ppm, "tick_ppm", 1, ONE // 2)
     if ONE % tick:
         raise InvalidInput(f"tick_ppm={tick} must divide 1_000_000")
     if mmr_qq == 0:
@@ -283,28 +238,29 @@ class RiskTier:
         def put(name, value):
             object.__setattr__(self, name, value)
 
-        put("base_imf_ppm", _ranged(self.base_imf_ppm, "base_imf_ppm", 1, ONE))
-        put("mmf_ppm", _ranged(self.mmf_ppm, "mmf_ppm", 1, self.base_imf_ppm,
+        put("base_imf_ppm", as_ranged(self.base_imf_ppm, "base_imf_ppm", 1, ONE))
+        put("mmf_ppm", as_ranged(self.mmf_ppm, "mmf_ppm", 1, self.base_imf_ppm,
                                "ppm, at most base_imf_ppm"))
-        put("oi_lower_cap_qq", _at_least(self.oi_lower_cap_qq, "oi_lower_cap_qq", 0))
-        put("oi_upper_cap_qq", _at_least(self.oi_upper_cap_qq, "oi_upper_cap_qq", 0))
+        put("oi_lower_cap_qq", as_at_least(self.oi_lower_cap_qq, "oi_lower_cap_qq", 0))
+        put("oi_upper_cap_qq", as_at_least(self.oi_upper_cap_qq, "oi_upper_cap_qq", 0))
         _check_caps(self.oi_lower_cap_qq, self.oi_upper_cap_qq, "oi_lower_cap_qq",
                     "oi_upper_cap_qq")
-        put("taker_fee_ppm", _ranged(self.taker_fee_ppm, "taker_fee_ppm", 0, 100_000))
-        put("maker_fee_ppm", _ranged(self.maker_fee_ppm, "maker_fee_ppm", -self.taker_fee_ppm,
+        put("taker_fee_ppm", as_ranged(self.taker_fee_ppm, "taker_fee_ppm", 0, 100_000))
+        put("maker_fee_ppm", as_ranged(self.maker_fee_ppm, "maker_fee_ppm", -self.taker_fee_ppm,
                                      self.taker_fee_ppm, "ppm, |maker| at most taker_fee_ppm"))
-        put("insurance_share_ppm", _ranged(self.insurance_share_ppm, "insurance_share_ppm", 0, ONE))
+        put("insurance_share_ppm",
+            as_ranged(self.insurance_share_ppm, "insurance_share_ppm", 0, ONE))
 
     def imf_ppm(self, oi_notional_qq):
-        oi = _at_least(oi_notional_qq, "oi_notional_qq", 0)
+        oi = as_at_least(oi_notional_qq, "oi_notional_qq", 0)
         return _imf(self.base_imf_ppm, oi, self.oi_lower_cap_qq, self.oi_upper_cap_qq)
 
     def initial_requirement_qq(self, size, price_ppm, oi_notional_qq):
-        size, price_ppm = _int(size, "size"), _price(price_ppm, "price_ppm")
+        size, price_ppm = as_i64(size, "size"), as_price(price_ppm, "price_ppm")
         return _requirement(size, price_ppm, self.imf_ppm(oi_notional_qq))
 
     def maintenance_requirement_qq(self, size, price_ppm):
-        size, price_ppm = _int(size, "size"), _price(price_ppm, "price_ppm")
+        size, price_ppm = as_i64(size, "size"), as_price(price_ppm, "price_ppm")
         return _requirement(size, price_ppm, self.mmf_ppm)
 
     def taker_fee_qq(self, notional_qq):
@@ -314,7 +270,7 @@ class RiskTier:
         return fee_qq(notional_qq, self.maker_fee_ppm)
 
     def insurance_share_qq(self, fee_qq):
-        fee_qq = _int(fee_qq, "fee_qq")
+        fee_qq = as_i64(fee_qq, "fee_qq")
         return fee_qq * self.insurance_share_ppm // ONE if fee_qq > 0 else 0
 
     def as_dict(self):
