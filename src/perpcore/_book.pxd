@@ -25,6 +25,13 @@ cdef extern from "_book.h":
         int32_t slot           # -1: empty bucket
 
 
+# The reduce-only guard an exchange installs on its book (NULL on a bare book): how much the
+# account of resting reduce-only order `order_id` may trade on `side` through it, judged on its
+# position before the current command. The book subtracts what the account's other makers already
+# filled in that command.
+ctypedef int64_t (*ReducibleFn)(void* ctx, int64_t order_id, int side) noexcept
+
+
 # One price level: a FIFO queue of slots and its aggregates.
 cdef struct Level:
     int32_t head
@@ -132,6 +139,10 @@ cdef class OrderBook:
     cdef int64_t out_expired
     cdef uint8_t out_expire_reason
     cdef int64_t debug_ops                # operations since construction (debug-build check schedule)
+    cdef ReducibleFn reducible            # reduce-only guard, or NULL (see ReducibleFn)
+    cdef void* reducible_ctx              # borrowed: its owner clears the guard before it dies
+    cdef int64_t* scan                    # FOK check under a guard: (account, take) pairs
+    cdef int64_t scan_cap                 # in pairs
 
     cdef void _prefetch_bucket(self, int64_t order_id) noexcept
     cdef void _prefetch_order(self, int64_t order_id) noexcept
@@ -159,8 +170,9 @@ cdef class OrderBook:
     cdef int _validate_price(self, int64_t price_ppm, int32_t* level) noexcept
     cdef int _match(self, int64_t order_id, int64_t account, int side, int stp, int node_flags,
                     int32_t limit, int64_t size, int64_t* remaining) except -1
-    cdef bint _fok_fillable(self, int64_t account, int side, int stp, int32_t limit,
-                            int64_t size) noexcept
+    cdef int _fok_fillable(self, int64_t account, int side, int stp, int32_t limit,
+                           int64_t size) except -1
+    cdef int64_t _reducible_now(self, OrderNode* maker, int64_t fill_floor) noexcept
     cdef int _rest(self, int64_t order_id, int64_t account, int side, int node_flags,
                    int32_t level, int64_t size, int64_t table_pos) except -1
     cdef void _unlink(self, int32_t slot, int64_t table_pos) noexcept

@@ -5,7 +5,9 @@ self-trade prevention, cancel/amend, the L2 view, impact prices, the batch loop,
 state hash. No Python object exists per resting order: orders live in a C slot pool indexed by an
 open-addressing hash, levels in an array over the tick grid with a hierarchical bitset to find the
 next non-empty level. It never looks at a clock, a random source or float arithmetic, and a
-rejected command (non-zero code) leaves the book exactly as it was.
+rejected command (non-zero code) leaves the book exactly as it was. An exchange that owns the book
+may install a reduce-only guard (``ReducibleFn`` in _book.pxd): resting reduce-only orders then
+fill only what still reduces their account's position and are cancelled past it.
 """
 
 cimport cython
@@ -70,6 +72,7 @@ cdef int EXPIRE_UNFILLED_IOC = ExpireReason.UNFILLED_IOC
 cdef int EXPIRE_SELF_TRADE = ExpireReason.SELF_TRADE
 cdef int CANCEL_USER = CancelReason.USER
 cdef int CANCEL_SELF_TRADE = CancelReason.SELF_TRADE
+cdef int CANCEL_REDUCE_ONLY = CancelReason.REDUCE_ONLY
 from perpcore.book_types import FLAG_REDUCE_ONLY as _FLAG_REDUCE_ONLY
 cdef int CMD_REDUCE_ONLY = _FLAG_REDUCE_ONLY
 
@@ -556,6 +559,7 @@ cdef class OrderBook:
         free(self.fills)
         free(self.cancels)
         free(self.deltas)
+        free(self.scan)
 
     # ------------------------------------------------------------------ slots and the id table
 
@@ -828,28 +832,57 @@ cdef class OrderBook:
     cdef bint _crosses(self, int side, int32_t level, int32_t limit) noexcept:
         return level <= limit if side == BUY else level >= limit
 
-    cdef bint _fok_fillable(self, int64_t account, int side, int stp, int32_t limit,
-                            int64_t size) noexcept:
+    cdef int _fok_fillable(self, int64_t account, int side, int stp, int32_t limit,
+                           int64_t size) except -1:
+        """1 if matching would fill `size` in full, else 0: own orders count per the STP mode and,
+        under a reduce-only guard, a reduce-only maker only up to what _match would let it fill."""
         cdef int opp = 1 - side
         cdef int32_t level = self.best[opp]
         cdef int32_t s
-        cdef int64_t need = size
+        cdef OrderNode* n
+        cdef int64_t need = size, take, used, k, n_scan = 0
+        cdef void* p
         while level != -1 and self._crosses(side, level, limit):
             s = self.levels[level].head
             while s != -1:
-                if self.nodes[s].account == account:
+                n = &self.nodes[s]
+                if n.account == account:
                     if stp != STP_EXPIRE_MAKER:
-                        return False
+                        return 0
                 else:
-                    need -= self.nodes[s].remaining
+                    take = n.remaining
+                    if self.reducible != NULL:
+                        if n.flags & NODE_REDUCE_ONLY:
+                            used = 0  # what this account's earlier makers in the sweep took
+                            for k in range(n_scan):
+                                if self.scan[2 * k] == n.account:
+                                    used += self.scan[2 * k + 1]
+                            take = min(take, max(
+                                self.reducible(self.reducible_ctx, n.order_id, opp) - used, 0))
+                        if n_scan == self.scan_cap:
+                            p = _grow(self.scan, &self.scan_cap, 2 * sizeof(int64_t))
+                            self.scan = <int64_t*>p
+                        self.scan[2 * n_scan] = n.account
+                        self.scan[2 * n_scan + 1] = take
+                        n_scan += 1
+                    need -= take
                     if need <= 0:
-                        return True
-                s = self.nodes[s].next
+                        return 1
+                s = n.next
             if opp == SELL:
                 level = _bits_next(&self.bits[SELL], level + 1)
             else:
                 level = _bits_prev(&self.bits[BUY], level - 1)
-        return False
+        return 0
+
+    cdef int64_t _reducible_now(self, OrderNode* maker, int64_t fill_floor) noexcept:
+        """What a reduce-only maker may fill now: its account's reducible size before the command,
+        less what the account's makers have filled since `fill_floor` (never negative)."""
+        cdef int64_t k, left = self.reducible(self.reducible_ctx, maker.order_id, maker.side)
+        for k in range(fill_floor, self.n_fills):
+            if self.fills[k].maker_account == maker.account:
+                left -= self.fills[k].size
+        return left if left > 0 else 0
 
     cdef int _match(self, int64_t order_id, int64_t account, int side, int stp, int node_flags,
                     int32_t limit, int64_t size, int64_t* remaining) except -1:
@@ -858,8 +891,8 @@ cdef class OrderBook:
         cdef int32_t level, s, nxt
         cdef Level* L
         cdef OrderNode* m
-        cdef int64_t rem = size, q, price
-        cdef bint changed, taker_stopped = False
+        cdef int64_t rem = size, q, price, left, fill_floor = self.n_fills
+        cdef bint changed, taker_stopped = False, cut
         while rem > 0:
             level = self.best[opp]
             if level == -1 or not self._crosses(side, level, limit):
@@ -884,12 +917,22 @@ cdef class OrderBook:
                     s = nxt
                     continue
                 q = m.remaining if m.remaining < rem else rem
-                m.remaining -= q
-                L.total -= q
-                rem -= q
-                self._emit_fill(m, order_id, account, side, node_flags, price, q)
+                cut = False
+                if self.reducible != NULL and m.flags & NODE_REDUCE_ONLY:
+                    left = self._reducible_now(m, fill_floor)
+                    if left < q:  # it would open exposure: fill what still reduces, drop the rest
+                        q = left
+                        cut = True
                 changed = True
-                if m.remaining == 0:
+                if q > 0:
+                    m.remaining -= q
+                    L.total -= q
+                    rem -= q
+                    self._emit_fill(m, order_id, account, side, node_flags, price, q)
+                if cut:
+                    self._emit_cancel(m, CANCEL_REDUCE_ONLY)
+                    self._unlink(s, -1)
+                elif m.remaining == 0:
                     self._unlink(s, -1)
                 s = nxt
             if changed:
@@ -974,7 +1017,7 @@ cdef class OrderBook:
             if crosses:
                 return E_POST_ONLY_CROSS
         elif tif == TIF_FOK:
-            if not self._fok_fillable(account, side, stp, limit, size):
+            if self._fok_fillable(account, side, stp, limit, size) == 0:
                 return E_FOK
         if crosses:
             live_before = self.n_live

@@ -58,6 +58,7 @@ cdef struct Pos:
     int64_t ro_remaining      # sum of the remaining sizes of its resting reduce-only orders
     int32_t ro_head           # their list through XOrder.ro_prev / ro_next (valid if ro_count)
     int32_t ro_count
+    int64_t reduced_call      # id of the last call that shrank or flipped it (margin release)
     uint8_t traded            # ever filled: settlement status PENDING_SETTLE
 
 
@@ -185,6 +186,7 @@ cdef class Exchange:
     cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1
     cdef int _apply_cancel(self, _Market m, const CancelRec* c) except -1
     cdef int _release_freed_margin(self, _Market m, int32_t a) except -1
+    cdef int _release_reduced(self, _Market m) except -1
     cdef int _drop_order(self, _Market m, int32_t slot) except -1
     cdef int _trim_reduce_only(self, _Market m) except -1
     cdef int _apply_book_cancels(self, _Market m) except -1

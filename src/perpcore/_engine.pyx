@@ -510,11 +510,28 @@ cdef class _BatchEvents:
 # ---------------------------------------------------------------------------------------------
 # A market: its book, risk parameters, holders, positions and live orders.
 
+cdef int64_t _reducible(void* ctx, int64_t order_id, int side) noexcept:
+    """The book's reduce-only guard (ReducibleFn): how much the owner of reduce-only order
+    `order_id` may trade on `side` before its position would open exposure."""
+    cdef _Market m = <_Market>ctx
+    cdef int32_t slot = m.find_order(order_id)
+    cdef int64_t size
+    if slot == -1:
+        return 0
+    size = m.pos[m.orders[slot].account].size
+    if side == BUY:
+        return -size if size < 0 else 0
+    return size if size > 0 else 0
+
+
 @cython.final
+@cython.no_gc_clear  # __dealloc__ reads `book`
 cdef class _Market:
     """One listed market (internal): see _engine.pxd for its fields."""
 
     def __dealloc__(self):
+        if self.book is not None:
+            self.book.reducible = NULL  # the book may outlive its market: drop the borrowed guard
         free(self.pos)
         free(self.orders)
         free(self.ids.buckets)
@@ -954,6 +971,7 @@ cdef class Exchange:
         self._touch_balance(a)
         for i in range(book.n_fills):
             self._apply_fill(m, &book.fills[i], slot)
+        self._release_reduced(m)
         self._apply_book_cancels(m)
         out.filled = book.out_filled
         out.resting = book.out_resting
@@ -988,8 +1006,8 @@ cdef class Exchange:
     cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
                         int64_t* oi_delta) except -1:
         """One side of a fill: the order's lock share moves into position margin, the position
-        changes and realises PnL through the clearing pool. Returns 1 if the position shrank or
-        changed sign (margin may then be released), else 0."""
+        changes and realises PnL through the clearing pool. A position that shrank or changed
+        sign is marked for the margin release at the end of the call."""
         cdef XOrder* o = &m.orders[slot]
         cdef int32_t a = o.account
         cdef Pos* p = &m.pos[a]
@@ -1021,18 +1039,19 @@ cdef class Exchange:
         oi_delta[0] += _pos_part(new_size) - _pos_part(before)
         self._touch_balance(a)
         self._touch_position(a)
-        return 1 if _abs(new_size) < _abs(before) or (new_size < 0) != (before < 0) else 0
+        if _abs(new_size) < _abs(before) or (before != 0 and (new_size < 0) != (before < 0)):
+            p.reduced_call = self.call_id
+        return 0
 
     cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1:
         cdef int32_t maker_slot = m.find_order(f.maker_order_id)
         cdef int64_t q = f.size, price = f.price_ppm, notional = f.size * f.price_ppm
         cdef int64_t taker_signed = q if f.taker_side == BUY else -q
         cdef int64_t oi_delta = 0, taker_fee, maker_fee, collected, taken, rebate, share = 0
-        cdef int taker_reduced, maker_reduced
         cdef int32_t ta, ma
         cdef EventRec* e
-        taker_reduced = self._fill_side(m, taker_slot, taker_signed, price, &oi_delta)
-        maker_reduced = self._fill_side(m, maker_slot, -taker_signed, price, &oi_delta)
+        self._fill_side(m, taker_slot, taker_signed, price, &oi_delta)
+        self._fill_side(m, maker_slot, -taker_signed, price, &oi_delta)
         ta = m.orders[taker_slot].account
         ma = m.orders[maker_slot].account
         # fees: the taker's first, so a rebate is paid out of fees actually collected
@@ -1056,10 +1075,6 @@ cdef class Exchange:
             m.fees_qq -= share
             m.insurance_fund_qq = _plus(m.insurance_fund_qq, share)
         m.open_interest = _plus(m.open_interest, oi_delta)
-        if taker_reduced:
-            self._release_freed_margin(m, ta)
-        if maker_reduced:
-            self._release_freed_margin(m, ma)
         e = self._event(EV_ORDER_FILLED, m.index)
         e.v[0] = f.taker_order_id
         e.v[1] = f.taker_account
@@ -1072,6 +1087,19 @@ cdef class Exchange:
         e.b0 = f.taker_side
         if f.maker_remaining == 0:
             self._drop_order(m, maker_slot)
+        return 0
+
+    cdef int _release_reduced(self, _Market m) except -1:
+        """After all fills of a call: release what each shrunk or flipped position frees. Not
+        per fill: a taker's later fills bring their own lock shares, but the open-interest
+        scaling of the requirement is not linear in size, so a surplus released mid-sweep could
+        be missing by the end."""
+        cdef int64_t i
+        cdef int32_t a
+        for i in range(self.n_touched_positions):
+            a = self.touched_positions[i]
+            if m.pos[a].reduced_call == self.call_id:
+                self._release_freed_margin(m, a)
         return 0
 
     cdef int _release_freed_margin(self, _Market m, int32_t a) except -1:
@@ -1378,6 +1406,8 @@ cdef class Exchange:
         m.name = market
         m.index = <int32_t>len(self.market_list)
         m.book = book
+        m.book.reducible = _reducible
+        m.book.reducible_ctx = <void*>m
         m.risk = tier
         m.base_imf_ppm = tier.base_imf_ppm
         m.mmf_ppm = tier.mmf_ppm

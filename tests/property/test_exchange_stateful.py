@@ -43,6 +43,22 @@ class ExchangeMachine(RuleBasedStateMachine):
         self.now = 0
         self.ids = {name: [] for name in MARKETS}
         self.withdrawals = []
+        self.reduce_only_ids = set()
+
+    def check_reduce_only_makers(self, r, positions):
+        """A reduce-only maker's fill, with the fills its account made before it in the same sweep,
+        stays within the account's position before the call and on its closing side."""
+        sold = {}  # maker account -> what it traded in this call so far (signed: a buy adds)
+        for e in r.events:
+            if e.kind != "order_filled":
+                continue
+            signed = e.size if e.taker_side == Side.SELL else -e.size
+            sold[e.maker_account] = sold.get(e.maker_account, 0) + signed
+            if e.maker_order_id in self.reduce_only_ids:
+                before = positions[e.maker_account]
+                after = before + sold[e.maker_account]
+                assert abs(after) < abs(before) and (after == 0 or (after < 0) == (before < 0)), \
+                    (e, before, after)
 
     @rule(account=ACCOUNTS, amount=st.integers(1, 300 * USDC))
     def deposit(self, account, amount):
@@ -65,11 +81,15 @@ class ExchangeMachine(RuleBasedStateMachine):
         oid = self.next_id
         self.next_id += 1
         before = self.ex.position(account, market).size
+        positions = {a: self.ex.position(a, market).size for a in range(5)}
         r = self.ex.submit(market, oid, account, side, price, lots * book.lot, tif=tif,
                            reduce_only=reduce_only)
+        self.check_reduce_only_makers(r, positions)
         event(f"submit: {Code(r.code).name}{', filled' if r.filled else ''}")
         if r.ok:
             self.ids[market].append(oid)
+            if reduce_only:
+                self.reduce_only_ids.add(oid)
             v = self.ex.margin(account, market)
             after = self.ex.position(account, market).size
             if abs(after) > abs(before) or (after < 0) != (before < 0) and after != 0:

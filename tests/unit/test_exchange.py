@@ -280,6 +280,98 @@ def test_a_resting_reduce_only_order_shrinks_with_the_position_keeping_priority(
     ex.check_integrity()
 
 
+def test_a_sweep_that_closes_the_position_first_cancels_the_reduce_only_maker_behind(ex):
+    # Alice (long 100) rests a normal sell 100 @ 0.55 and a reduce-only sell 100 @ 0.60. Carol's
+    # buy of 200 lifts the normal sell first: Alice is flat, so her reduce-only order may no longer
+    # fill (it would open a short). It is cancelled in the sweep and Carol's rest keeps resting.
+    traded(ex)
+    assert ex.submit(M, 3, ALICE, SELL, 550_000, 100).ok
+    assert ex.submit(M, 4, ALICE, SELL, 600_000, 100, reduce_only=True).resting == 100
+
+    r = ex.submit(M, 5, CAROL, BUY, 600_000, 200)
+
+    assert r.filled == 100 and r.resting == 100
+    assert ex.position(ALICE, M).size == 0 and ex.position(CAROL, M).size == 100
+    fills = [(e.maker_order_id, e.size) for e in r.events if e.kind == "order_filled"]
+    assert fills == [(3, 100)]
+    cancelled = [(e.order_id, e.remaining, e.reason) for e in r.events if e.kind == "order_cancelled"]
+    assert cancelled == [(4, 100, perpcore.CancelReason.REDUCE_ONLY)]
+    assert 4 not in ex.book(M) and ex.book(M).best_bid() == 600_000
+    ex.check_integrity()
+
+
+def test_a_reduce_only_maker_fills_only_what_is_left_of_the_position(ex):
+    # Alice long 100: normal sell 60 @ 0.55 then reduce-only sell 100 @ 0.60. A buy of 150 takes
+    # the 60, then only 40 from the reduce-only order (what is left of the long); its rest is gone.
+    traded(ex)
+    ex.submit(M, 3, ALICE, SELL, 550_000, 60)
+    ex.submit(M, 4, ALICE, SELL, 600_000, 100, reduce_only=True)
+
+    r = ex.submit(M, 5, CAROL, BUY, 600_000, 150, tif=TimeInForce.IOC)
+
+    fills = [(e.maker_order_id, e.size) for e in r.events if e.kind == "order_filled"]
+    assert fills == [(3, 60), (4, 40)]
+    assert r.filled == 100 and r.expired == 50
+    assert ex.position(ALICE, M).size == 0
+    cancelled = [(e.order_id, e.remaining, e.reason) for e in r.events if e.kind == "order_cancelled"]
+    assert cancelled == [(4, 60, perpcore.CancelReason.REDUCE_ONLY)]
+    ex.check_integrity()
+
+
+def test_fill_or_kill_counts_a_reduce_only_maker_only_up_to_the_position(ex):
+    traded(ex)
+    ex.submit(M, 3, ALICE, SELL, 550_000, 60)
+    ex.submit(M, 4, ALICE, SELL, 600_000, 100, reduce_only=True)
+    before = state(ex)
+
+    # 160 rests on the ask side, but only 100 of it can fill: all or nothing refuses 101
+    r = ex.submit(M, 5, CAROL, BUY, 600_000, 101, tif=TimeInForce.FOK)
+
+    assert r.code == Code.FOK_NOT_FILLABLE and state(ex) == before
+    r = ex.submit(M, 6, CAROL, BUY, 600_000, 100, tif=TimeInForce.FOK)
+    assert r.filled == 100 and ex.position(ALICE, M).size == 0
+    ex.check_integrity()
+
+
+def test_a_reduce_only_maker_of_a_flipped_account_does_not_fill(ex):
+    # Alice long 100 sells 300 through a normal order resting ahead: once short, her reduce-only
+    # sell (which was right when placed) must not add to the short.
+    traded(ex)
+    ex.submit(M, 3, ALICE, SELL, 550_000, 300)
+    ex.submit(M, 4, ALICE, SELL, 560_000, 100, reduce_only=True)
+
+    ex.submit(M, 5, CAROL, BUY, 600_000, 400, tif=TimeInForce.IOC)
+
+    assert ex.position(ALICE, M).size == -200 and 4 not in ex.book(M)
+    ex.check_integrity()
+
+
+def test_a_short_opened_across_several_makers_keeps_its_whole_lock_in_the_position(
+        exchange_cls):
+    # Open interest scales the IMF here, so the requirement of 35 contracts is more than 35/34 of
+    # that of 34. The taker's lock covers the whole order at the open interest it ends with; none
+    # of it may go back to `available` halfway through the sweep (opening a short from flat is
+    # not a reduction), or the account would end below its initial requirement.
+    tier = RiskTier(base_imf_ppm=200_000, mmf_ppm=100_000, oi_lower_cap_qq=20 * USDC,
+                    oi_upper_cap_qq=200 * USDC, taker_fee_ppm=1_000, maker_fee_ppm=-300,
+                    insurance_share_ppm=250_000)
+    ex = exchange_cls(withdrawal_delay=10)
+    ex.add_market(M, tick_ppm=10_000, risk=tier, mark_ppm=580_000)
+    ex.deposit(ALICE, 20 * USDC)
+    ex.deposit(BOB, 20 * USDC)
+    ex.submit(M, 1, ALICE, BUY, 540_000, 34)
+    ex.submit(M, 2, ALICE, BUY, 540_000, 1)
+
+    r = ex.submit(M, 3, BOB, SELL, 540_000, 35)
+
+    assert r.filled == 35
+    taker_fees = sum(e.taker_fee_qq for e in r.events if e.kind == "order_filled")
+    assert ex.balances(BOB).locked_for_positions == {M: r.lock_qq - taker_fees}
+    v = ex.margin(BOB, M)
+    assert v.equity_qq >= v.initial_requirement_qq
+    ex.check_integrity()
+
+
 def test_a_reduce_only_fill_closes_without_any_lock(ex):
     traded(ex)
     ex.submit(M, 3, CAROL, BUY, 505_000, 100)

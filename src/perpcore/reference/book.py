@@ -74,6 +74,7 @@ _EXPIRE_UNFILLED_IOC = int(ExpireReason.UNFILLED_IOC)
 _EXPIRE_SELF_TRADE = int(ExpireReason.SELF_TRADE)
 _CANCEL_USER = int(CancelReason.USER)
 _CANCEL_SELF_TRADE = int(CancelReason.SELF_TRADE)
+_CANCEL_REDUCE_ONLY = int(CancelReason.REDUCE_ONLY)
 _CMD_REDUCE_ONLY = int(FLAG_REDUCE_ONLY)
 _SCALE = PRICE_SCALE_PPM
 
@@ -255,7 +256,7 @@ class ReferenceOrderBook:
     """
 
     __slots__ = ("_tick", "_lot", "_min", "_max", "_levels", "_best", "_orders", "_fills",
-                 "_cancels", "_deltas", "_delta_floor", "_want_deltas", "_cmd")
+                 "_cancels", "_deltas", "_delta_floor", "_want_deltas", "_cmd", "reducible")
 
     def __init__(self, tick_ppm=1000, lot=1, min_size=1, max_size=1_000_000_000):
         tick = as_i64(tick_ppm, "tick_ppm")
@@ -284,6 +285,11 @@ class ReferenceOrderBook:
         self._delta_floor = 0
         self._want_deltas = True
         self._cmd = 0
+        # The reduce-only guard an exchange installs (the native book's is C-level): called as
+        # reducible(order_id, side) for a resting reduce-only order, it says how much its account
+        # may trade on `side` through it, judged on its position before the current command.
+        # None on a bare book: the reduce-only flag is then only carried through.
+        self.reducible = None
 
     tick_ppm = property(lambda self: self._tick)
     lot = property(lambda self: self._lot)
@@ -343,7 +349,8 @@ class ReferenceOrderBook:
             self._emit_delta(side, price, level.total)
 
     def _fok_fillable(self, account, side, stp, limit, size):
-        """Whether matching would fill `size` in full (own orders count per the STP mode)."""
+        """Whether matching would fill `size` in full (own orders count per the STP mode; under a
+        reduce-only guard a reduce-only maker counts only up to what _match would let it fill)."""
         opp = side ^ 1
         levels = self._levels[opp]
         if opp == _SELL:
@@ -351,16 +358,30 @@ class ReferenceOrderBook:
         else:
             prices = levels.irange(minimum=limit, reverse=True)
         need = size
+        taken = {}  # account -> what its makers met so far would fill
         for price in prices:
             for order in levels[price].orders.values():
-                if order[_O_ACCOUNT] == account:
+                maker_account = order[_O_ACCOUNT]
+                if maker_account == account:
                     if stp != _STP_EXPIRE_MAKER:
                         return False
-                else:
-                    need -= order[_O_REMAINING]
-                    if need <= 0:
-                        return True
+                    continue
+                take = order[_O_REMAINING]
+                if self.reducible is not None and order[_O_FLAGS] & _NODE_REDUCE_ONLY:
+                    left = self.reducible(order[_O_ID], opp) - taken.get(maker_account, 0)
+                    take = min(take, max(left, 0))
+                taken[maker_account] = taken.get(maker_account, 0) + take
+                need -= take
+                if need <= 0:
+                    return True
         return False
+
+    def _reducible_now(self, maker, fill_floor):
+        """What a reduce-only maker may fill now: its account's reducible size before the command
+        less what the account's makers filled since `fill_floor` (never negative)."""
+        left = self.reducible(maker[_O_ID], maker[_O_SIDE])
+        left -= sum(f[6] for f in self._fills[fill_floor:] if f[4] == maker[_O_ACCOUNT])
+        return max(left, 0)
 
     def _match(self, order_id, account, side, stp, node_flags, limit, size):
         """Take liquidity up to price `limit`; returns (unfilled size, whether STP stopped it).
@@ -375,6 +396,7 @@ class ReferenceOrderBook:
         fills = self._fills
         cmd = self._cmd
         taker_ro = 1 if node_flags & _NODE_REDUCE_ONLY else 0
+        fill_floor = len(fills)
         rem = size
         stopped = False
         while rem > 0:
@@ -403,14 +425,28 @@ class ReferenceOrderBook:
                     continue
                 left = maker[_O_REMAINING]
                 q = left if left < rem else rem
-                left -= q
-                maker[_O_REMAINING] = left
-                level.total -= q
-                rem -= q
-                fills.append((cmd, order_id, account, maker_id, maker[_O_ACCOUNT], price, q, left,
-                              side, taker_ro, 1 if maker[_O_FLAGS] & _NODE_REDUCE_ONLY else 0))
+                maker_ro = 1 if maker[_O_FLAGS] & _NODE_REDUCE_ONLY else 0
+                cut = False
+                if maker_ro and self.reducible is not None:
+                    allowed = self._reducible_now(maker, fill_floor)
+                    if allowed < q:  # it would open exposure: fill what still reduces, drop the rest
+                        q = allowed
+                        cut = True
                 changed = True
-                if left == 0:
+                if q > 0:
+                    left -= q
+                    maker[_O_REMAINING] = left
+                    level.total -= q
+                    rem -= q
+                    fills.append((cmd, order_id, account, maker_id, maker[_O_ACCOUNT], price, q,
+                                  left, side, taker_ro, maker_ro))
+                if cut:
+                    self._cancels.append((cmd, maker_id, maker[_O_ACCOUNT], price, left, opp,
+                                          _CANCEL_REDUCE_ONLY))
+                    level.total -= left
+                    del queue[maker_id]
+                    del by_id[maker_id]
+                elif left == 0:
                     del queue[maker_id]
                     del by_id[maker_id]
                 if rem == 0:

@@ -2,7 +2,7 @@
 withdrawals, in plain Python over a ``Ledger`` — the slow, obviously-correct twin of the native
 ``perpcore.Exchange`` (``perpcore._engine``), which must behave identically call for call.
 
-``ReferenceExchange`` hosts several markets (one native ``OrderBook`` and one ``RiskTier`` each)
+``ReferenceExchange`` hosts several markets (one ``ReferenceOrderBook`` and one ``RiskTier`` each)
 over one ``Ledger`` of balances. It owns the green path of the spec: an order is validated,
 margin-checked ("filled in full at its worst price, would the account stay at or above initial
 margin, with open interest as it would then be?"), its initial margin locked in
@@ -24,7 +24,6 @@ from types import MappingProxyType
 
 import numpy as np
 
-from perpcore._book import OrderBook
 from perpcore._margin import RiskTier, apply_fill, entry_price_ppm, unrealized_pnl_qq
 from perpcore.book_types import (
     COMMAND_DTYPE,
@@ -67,6 +66,7 @@ from perpcore.exchange_types import (
 )
 from perpcore.ledger import AVAILABLE, ORDERS, WITHDRAW, Ledger
 from perpcore.reference._args import as_i64
+from perpcore.reference.book import ReferenceOrderBook
 
 __all__ = ["ReferenceExchange"]
 
@@ -103,7 +103,7 @@ class _Withdrawal:
 @dataclass(slots=True)
 class _Market:
     name: str
-    book: OrderBook
+    book: ReferenceOrderBook
     risk: RiskTier
     mark_ppm: int
     open_interest: int = 0
@@ -118,6 +118,13 @@ class _Market:
             p = self.positions[account] = _Position()
         return p
 
+    def reducible(self, order_id: int, side: int) -> int:
+        """The book's reduce-only guard: how much the owner of order ``order_id`` may trade on
+        ``side`` before its position (as it stands before the command) would open exposure."""
+        p = self.positions.get(self.orders[order_id].account)
+        size = p.size if p is not None else 0
+        return max(-size, 0) if side == BUY else max(size, 0)
+
     def oi_notional(self, open_interest: int | None = None) -> int:
         return (self.open_interest if open_interest is None else open_interest) * self.mark_ppm
 
@@ -126,16 +133,18 @@ class _Call:
     """Events and touched accounts of one call, turned into balance/position events at the end.
 
     ``balances`` maps each touched account to the market whose position margin it reports (None:
-    no market); ``positions`` lists accounts whose position in ``market`` changed, in order.
+    no market); ``positions`` lists accounts whose position in ``market`` changed, in order, and
+    ``reduced`` those among them whose position shrank or flipped.
     """
 
-    __slots__ = ("market", "events", "balances", "positions")
+    __slots__ = ("market", "events", "balances", "positions", "reduced")
 
     def __init__(self, market: _Market | None = None) -> None:
         self.market = market
         self.events: list[Event] = []
         self.balances: dict[int, str | None] = {}
         self.positions: dict[int, None] = {}
+        self.reduced: dict[int, None] = {}  # accounts whose position shrank or flipped
 
 
 # ------------------------------------------------------------------------------- validation
@@ -174,8 +183,10 @@ class ReferenceExchange:
             risk = RiskTier()
         elif not isinstance(risk, RiskTier):
             raise InvalidType("risk must be a perpcore.RiskTier")
-        book = OrderBook(tick_ppm=tick_ppm, lot=lot, min_size=min_size, max_size=max_size)
+        book = ReferenceOrderBook(tick_ppm=tick_ppm, lot=lot, min_size=min_size,
+                                  max_size=max_size)
         m = _Market(market, book, risk, 0)
+        book.reducible = m.reducible
         m.mark_ppm = self._valid_mark(mark_ppm)
         self._markets[market] = m
         self.ledger.add_market(market)
@@ -184,7 +195,7 @@ class ReferenceExchange:
     def markets(self) -> tuple[str, ...]:
         return tuple(self._markets)
 
-    def book(self, market: str) -> OrderBook:
+    def book(self, market: str) -> ReferenceOrderBook:
         """The market's order book (read it; trade through the exchange)."""
         return self._market(market).book
 
@@ -600,6 +611,11 @@ class ReferenceExchange:
     def _apply_book_result(self, m: _Market, r, call: _Call) -> None:
         for f in r.fills:
             self._apply_fill(m, f, call)
+        # Release what reductions freed only now, not per fill: a taker's later fills bring their
+        # own lock shares, but the open-interest scaling of the requirement is not linear in
+        # size, so a surplus released mid-sweep could be missing by the end.
+        for account in call.reduced:
+            self._release_freed_margin(m, account)
         for c in r.cancelled:
             o = m.orders[c.order_id]
             released = o.lock
@@ -612,7 +628,6 @@ class ReferenceExchange:
         notional = q * price
         taker_side = int(f.taker_side)
         oi_delta = 0
-        reduced = []
         taker_signed = q if taker_side == BUY else -q
         for account, oid, signed in ((f.taker_account, f.taker_order_id, taker_signed),
                                      (f.maker_account, f.maker_order_id, -taker_signed)):
@@ -632,8 +647,8 @@ class ReferenceExchange:
             elif realized < 0:
                 m.bad_debt += -realized - self.ledger.collect(account, m.name, -realized, "pool")
             oi_delta += max(p.size, 0) - max(before, 0)
-            if abs(p.size) < abs(before) or (p.size < 0) != (before < 0):
-                reduced.append(account)
+            if abs(p.size) < abs(before) or (before != 0 and (p.size < 0) != (before < 0)):
+                call.reduced[account] = None
             call.balances[account] = m.name
             call.positions[account] = None
         # fees: the taker's first, so a rebate is paid out of fees actually collected
@@ -648,8 +663,6 @@ class ReferenceExchange:
             collected -= rebate
         self.ledger.fees_to_insurance(m.name, risk.insurance_share_qq(collected))
         m.open_interest += oi_delta
-        for account in reduced:
-            self._release_freed_margin(m, account)
         call.events.append(OrderFilled(m.name, f.taker_order_id, f.taker_account,
                                        f.maker_order_id, f.maker_account, Side(taker_side),
                                        price, q, taker_fee, maker_fee))
