@@ -1,15 +1,20 @@
 # Interface of perpcore's native exchange (bodies in _engine.pyx): the C state of accounts,
-# positions, margin locks and events, and the cdef kernels of a submit, a cancel and a cancel-all,
-# which drive each market's OrderBook through its own cdef interface (_book.pxd) and its risk math
-# through _margin.pxd. Accounts live in dense slots (an id table maps an account id to its slot);
-# each market keeps one Pos per account slot and its live orders in a slot pool indexed by an id
-# table. A call's events are C records (EventRec) until a Python reader asks for them. Units: sizes
-# in contracts, prices in ppm, money in quote quantums (qq).
+# positions, margin locks, funding settlement, market phases and events, and the cdef kernels of a
+# submit, a cancel and a cancel-all, which drive each market's OrderBook through its own cdef
+# interface (_book.pxd), its risk math through _margin.pxd and its funding payments through
+# _funding.pxd. Accounts live in dense slots (an id table maps an account id to its slot); each
+# market keeps one Pos per account slot and its live orders in a slot pool indexed by an id table.
+# A market's time-driven services (lifecycle, mark service, funding sampler) are the shared Python
+# MarketServices; the phase and the cumulative funding index the hot path reads are mirrored in C.
+# A call's events are C records (EventRec) until a Python reader asks for them. Units: sizes in
+# contracts, prices in ppm, money in quote quantums (qq), the funding index in idx (1e-6 qq per
+# contract).
 
 cimport cython
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 from perpcore._book cimport CancelRec, FillRec, OrderBook
+from perpcore._funding cimport FundingSampler
 
 
 # One event as C data; `kind` says which perpcore.events class it becomes and how v / b0..b2 map
@@ -60,6 +65,8 @@ cdef struct Pos:
     int32_t ro_count
     int64_t reduced_call      # id of the last call that shrank or flipped it (margin release)
     uint8_t traded            # ever filled: settlement status PENDING_SETTLE
+    int64_t funding_index_idx # the market's cumulative funding index at its last touch
+    int64_t funding_paid_qq   # funding settled so far (+ paid, - received)
 
 
 # A live order as the exchange sees it: what it still locks and what it is.
@@ -117,6 +124,13 @@ cdef class _Market:
     cdef int64_t insurance_fund_qq
     cdef int64_t fees_qq
     cdef int64_t pool_qq                   # clearing pool: -sum(open notional) - bad debt
+    cdef object services                   # the MarketServices: lifecycle, mark service, sampler
+    cdef FundingSampler sampler            # services.sampler
+    cdef int phase                         # services.phase, as a C int (copied on every change)
+    cdef int64_t funding_index_idx         # sampler.index_idx, copied whenever a period closes
+    cdef int64_t funding_pool_qq           # funding paid in, not yet paid out (may be negative)
+    cdef int64_t funding_bad_debt_qq       # funding payments position margin could not pay
+    cdef int64_t funding_dust_idx          # rounding surplus not yet swept to insurance, [0, 1e6)
     cdef Pos* pos                          # by account slot (capacity: Exchange.accounts_cap)
     cdef XOrder* orders                    # slot pool of live orders
     cdef int32_t orders_cap
@@ -181,6 +195,10 @@ cdef class Exchange:
     cdef int _order_lock(self, _Market m, Acct* acct, Pos* p, int64_t signed_size,
                          int64_t worst_ppm, int64_t* lock_qq) except -1
     cdef int _reduce_only_size(self, _Market m, Pos* p, int side, int64_t* size) noexcept
+    cdef int _settle_funding(self, _Market m, int32_t a, Pos* p) except -1
+    cdef int _close_at(self, _Market m, int32_t a, int64_t price_ppm) except -1
+    cdef int _cancel_for_phase(self, _Market m, bint all_orders, int reason) except -1
+    cdef tuple _built_events(self)
     cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
                         int64_t* oi_delta) except -1
     cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1

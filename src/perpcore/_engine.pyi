@@ -16,6 +16,7 @@ from typing import Any, TypeAlias, final
 import numpy as np
 
 from perpcore._book import OrderBook
+from perpcore._funding import FundingParams
 from perpcore._margin import RiskTier
 from perpcore.exchange_types import (
     Balances,
@@ -26,6 +27,8 @@ from perpcore.exchange_types import (
     SubmitResult,
     WithdrawalResult,
 )
+from perpcore.lifecycle import MarketPhase
+from perpcore.mark import MarkParams
 
 _Int: TypeAlias = int | np.integer[Any]
 """An integer argument: a Python int (or IntEnum member) or a numpy integer scalar."""
@@ -41,8 +44,13 @@ class Exchange:
     # ------------------------------------------------------------------ markets
     def add_market(self, market: str, *, tick_ppm: _Int = 1000, lot: _Int = 1,
                    min_size: _Int = 1, max_size: _Int = 1_000_000_000,
-                   risk: RiskTier | None = None, mark_ppm: _Int = 500_000) -> None:
-        """List a market: its book's grid and sizes, its risk tier and its initial mark."""
+                   risk: RiskTier | None = None, mark_ppm: _Int = 500_000,
+                   mark_params: MarkParams | None = None, funding: FundingParams | None = None,
+                   active: bool | np.bool_ = True) -> None:
+        """List a market: its book's grid and sizes, its risk tier, its initial mark (and index),
+        the guards of its mark service, its funding parameters (default:
+        ``perpcore.market_services.DEFAULT_FUNDING`` with the tier's factors) and its phase:
+        Active, or Draft until ``activate``."""
     @property
     def markets(self) -> tuple[str, ...]:
         """The listed markets' names, in listing order."""
@@ -50,8 +58,46 @@ class Exchange:
         """The market's order book (read it; trade through the exchange)."""
     def risk(self, market: str) -> RiskTier: ...
     def set_mark(self, market: str, price_ppm: _Int) -> CallResult:
-        """Set the market's mark (strictly inside (0, 1_000_000) ppm)."""
+        """Set a trusted mark (strictly inside (0, 1_000_000) ppm), which is also the index,
+        bypassing the oracle guards; Draft or Active only (MARKET_NOT_ACTIVE)."""
+    def update_oracle(self, market: str, raw_ppm: _Int, source_ts: _Int,
+                      now: _Int) -> CallResult:
+        """Feed one oracle reading through the market's mark service; the mark becomes the
+        service's mark at ``now`` (one MarkPriceUpdated event)."""
+    def refresh_mark(self, market: str, now: _Int) -> CallResult:
+        """Recompute the mark at ``now`` without a reading (a resolving market's interpolation)."""
     def mark(self, market: str) -> int: ...
+    def index(self, market: str) -> int:
+        """The market's index (funding's reference price), ppm."""
+    def mark_stale(self, market: str, now: _Int) -> bool:
+        """Whether the market's oracle-fed prices are stale at ``now`` (a trusted mark never is)."""
+    def phase(self, market: str) -> MarketPhase: ...
+    # ------------------------------------------------------------------ funding
+    def sample_funding(self, market: str) -> int | None:
+        """Take this block's premium sample from the book against the index (None outside
+        Active)."""
+    def close_funding_minute(self, market: str) -> int | None:
+        """Close the open minute and return its padded median (None outside Active)."""
+    def close_funding_period(self, market: str, now: _Int) -> CallResult:
+        """Close the funding period at the current mark (one FundingIndexUpdated event);
+        MARKET_NOT_ACTIVE outside Active."""
+    def funding_index(self, market: str) -> int:
+        """The market's cumulative funding index, idx (1e-6 qq per contract)."""
+    def funding_pool(self, market: str) -> int:
+        """Funding paid in and not yet paid out."""
+    # ------------------------------------------------------------------ lifecycle
+    def activate(self, market: str, now: _Int) -> CallResult:
+        """Draft -> Active (perpcore.IllegalTransition from any other phase)."""
+    def begin_resolution(self, market: str, resolved_ppm: _Int, now: _Int,
+                         window_s: _Int) -> CallResult:
+        """Active -> Resolving: cancel every order but the reduce-only ones, take reduce-only
+        orders only, stop funding, move the mark to ``resolved_ppm`` over ``window_s``."""
+    def resolve(self, market: str, now: _Int) -> CallResult:
+        """Resolving -> Resolved: cancel every order (MARKET_CLOSED); the mark is the resolved
+        value."""
+    def settle(self, market: str, now: _Int) -> CallResult:
+        """Resolved -> Settled: settle funding and close every position at the resolved value;
+        all position margin returns to ``available``."""
     # ------------------------------------------------------------------ money in and out
     def deposit(self, account: _Int, amount_qq: _Int) -> CallResult:
         """Credit ``amount_qq`` (> 0) to ``available``; the first deposit opens the account."""
@@ -90,7 +136,8 @@ class Exchange:
     def clearing_pool(self, market: str) -> int:
         """The market's clearing pool: -sum(open notional) - bad debt."""
     def bad_debt(self, market: str) -> int:
-        """Losses of this market's accounts that their position margin could not pay."""
+        """Losses and funding payments of this market's accounts that their position margin
+        could not pay."""
     def order_lock(self, market: str, order_id: _Int) -> int | None:
         """The margin still locked by a live order (None if the order is not live)."""
     def check_conservation(self) -> int:

@@ -1,16 +1,23 @@
-"""The native exchange: markets sharing accounts, orders → margin locks → fills → positions, and
-withdrawals, with exactly the observable behaviour of ``perpcore.reference.ReferenceExchange``.
+"""The native exchange: markets sharing accounts, orders → margin locks → fills → positions,
+funding settlement, the market lifecycle's effects and withdrawals, with exactly the observable
+behaviour of ``perpcore.reference.ReferenceExchange``.
 
-Owns every balance (accounts' buckets, each market's position margins, insurance fund, fees and
-clearing pool), positions, order locks, reduce-only bookkeeping, pending withdrawals and the events
-of each call. State lives in C: accounts in dense slots found through an id table, one position
-record per account slot and market, live orders in a per-market slot pool found through an id
-table. A submit validates and margin-checks at C level (the kernels of ``_margin.pxd``), drives the
-market's ``OrderBook`` through ``place_c``/``cancel_c``/``cancel_all_c`` and reads the fills and
-cancellations from the book's C output buffers. Events are recorded as C records and become
-``perpcore.events`` records only when a reader asks (``result.events``). Every formula and rounding
-is the reference's, in the same order; it never uses floats, never wraps an int64 (overflow raises),
-and never looks at a clock.
+Owns every balance (accounts' buckets, each market's position margins, insurance fund, fees,
+clearing pool and funding pool), positions (with the funding each settled), order locks,
+reduce-only bookkeeping, pending withdrawals and the events of each call. State lives in C:
+accounts in dense slots found through an id table, one position record per account slot and
+market, live orders in a per-market slot pool found through an id table. A submit validates and
+margin-checks at C level (the kernels of ``_margin.pxd``), drives the market's ``OrderBook``
+through ``place_c``/``cancel_c``/``cancel_all_c`` and reads the fills and cancellations from the
+book's C output buffers; each side of a fill first settles the funding its position owes since its
+last touch (``_funding.pxd``'s payment kernel). Each market's lifecycle, mark service and funding
+sampler (the native ``FundingSampler``) are the shared ``perpcore.market_services.MarketServices``;
+the phase and the cumulative funding index the hot path reads are mirrored in C. Lifecycle, mark
+and funding calls are rare: they take their events from those services as Python records and
+splice them with the C events of the cancels, settlements and closes they cause. Hot-path events
+are recorded as C records and become ``perpcore.events`` records only when a reader asks
+(``result.events``). Every formula and rounding is the reference's, in the same order; it never
+uses floats, never wraps an int64 (overflow raises), and never looks at a clock.
 """
 
 cimport cython
@@ -25,8 +32,10 @@ from libc.string cimport memcpy, memset
 from perpcore._book cimport CancelRec, CommandRec, FillRec, OrderBook
 from perpcore._convert cimport _as_i64
 from perpcore._fixedpoint cimport (
-    PC_OK, checked, pc_add, pc_mul, pc_mul_div_down, pc_mul_div_up, pc_sub,
+    PC_OK, checked, pc_add, pc_i128, pc_mul, pc_mul_div_down, pc_mul_div_up, pc_narrow, pc_sub,
+    pc_wide_mul, pc_wide_sub,
 )
+from perpcore._funding cimport FundingParams, FundingSampler, funding_payment_qq_c
 from perpcore._margin cimport (
     RiskTier, apply_fill_c, entry_price_ppm_c, fee_qq_c, imf_ppm_c, requirement_qq_c,
     unrealized_pnl_qq_c,
@@ -43,14 +52,17 @@ from perpcore.book_types import (
 from perpcore.codes import Code
 from perpcore.errors import IntegrityError, InvalidInput, InvalidType
 from perpcore.events import (
-    BalanceUpdated, Deposited, MarginAdded, OrderAccepted, OrderCancelled, OrderCreated,
-    OrderFilled, OrderRejected, PositionStatus, PositionUpdated, SettlementStatus,
+    BalanceUpdated, Deposited, FundingSettled, MarginAdded, OrderAccepted, OrderCancelled,
+    OrderCreated, OrderFilled, OrderRejected, PositionStatus, PositionUpdated, SettlementStatus,
     WithdrawalExecuted, WithdrawalRejected, WithdrawalRequested,
 )
 from perpcore.exchange_types import (
     EXCHANGE_RESULT_DTYPE, Balances, CallResult, ExchangeBatch, MarginView, PositionView,
     SubmitResult, WithdrawalResult,
 )
+from perpcore.lifecycle import MarketPhase
+from perpcore.market_services import DEFAULT_FUNDING as _DEFAULT_FUNDING
+from perpcore.market_services import MarketServices as _MarketServices
 
 cdef extern from *:
     """
@@ -90,11 +102,15 @@ cdef int OP_CANCEL = Op.CANCEL
 cdef int OP_CANCEL_ALL = Op.CANCEL_ALL
 cdef int CMD_REDUCE_ONLY = FLAG_REDUCE_ONLY
 cdef int CANCEL_REDUCE_ONLY = CancelReason.REDUCE_ONLY
+cdef int CANCEL_MARKET_CLOSED = CancelReason.MARKET_CLOSED
+cdef int PHASE_ACTIVE = MarketPhase.ACTIVE
+cdef int PHASE_RESOLVING = MarketPhase.RESOLVING
 cdef int POSITION_OPEN = PositionStatus.OPEN
 cdef int POSITION_CLOSED = PositionStatus.CLOSED
 cdef int SETTLE_PENDING = SettlementStatus.PENDING_SETTLE
 cdef int SETTLE_SYNCHRONIZED = SettlementStatus.SYNCHRONIZED
 cdef int64_t SCALE = PRICE_SCALE_PPM
+cdef int64_t IDX_PER_QQ = 1_000_000  # funding index units (idx) per quote quantum and contract
 
 cdef int OK = Code.OK
 cdef int E_OP = Code.INVALID_OP
@@ -106,15 +122,24 @@ cdef int E_INSUFFICIENT = Code.INSUFFICIENT_AVAILABLE
 cdef int E_BELOW_INITIAL = Code.BELOW_INITIAL_MARGIN
 cdef int E_REDUCE_ONLY = Code.REDUCE_ONLY_WOULD_INCREASE
 cdef int E_WITHDRAWAL_BELOW_INITIAL = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
+cdef int E_MARKET_NOT_TRADING = Code.MARKET_NOT_TRADING
+cdef int E_MARKET_REDUCE_ONLY = Code.MARKET_REDUCE_ONLY
 
 # The reference reports some codes as Code members and book / margin rejections as plain ints.
 _CODE_OK = Code.OK
 _UNKNOWN_MARKET = Code.UNKNOWN_MARKET
 _UNKNOWN_ACCOUNT = Code.UNKNOWN_ACCOUNT
+_MARKET_NOT_TRADING = Code.MARKET_NOT_TRADING
 _INSUFFICIENT_AVAILABLE = Code.INSUFFICIENT_AVAILABLE
 _UNKNOWN_WITHDRAWAL = Code.UNKNOWN_WITHDRAWAL
 _WITHDRAWAL_NOT_DUE = Code.WITHDRAWAL_NOT_DUE
 _WITHDRAWAL_BELOW_INITIAL_MARGIN = Code.WITHDRAWAL_BELOW_INITIAL_MARGIN
+_WITHDRAWAL_DEFERRED_STALE_MARK = Code.WITHDRAWAL_DEFERRED_STALE_MARK
+_MARKET_NOT_ACTIVE = Code.MARKET_NOT_ACTIVE
+_ACTIVE = MarketPhase.ACTIVE
+_RESOLVING = MarketPhase.RESOLVING
+_RESOLVED = MarketPhase.RESOLVED
+_SETTLED = MarketPhase.SETTLED
 _TIF_GTC = TimeInForce.GTC  # the defaults of submit, recognised by identity
 _STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
 _NO_NAME = object()  # what Exchange.last_name holds before any market was resolved
@@ -138,11 +163,12 @@ cdef enum:
     EV_ORDER_CANCELLED = 9
     EV_BALANCE_UPDATED = 10
     EV_POSITION_UPDATED = 11
-    N_EVENT_KINDS = 12
+    EV_FUNDING_SETTLED = 12
+    N_EVENT_KINDS = 13
 
 # how many values follow the header of each kind of event record
 cdef int64_t EVENT_VALUES[N_EVENT_KINDS]
-EVENT_VALUES[:] = [2, 4, 3, 4, 2, 5, 3, 5, 8, 4, 5, 4]
+EVENT_VALUES[:] = [2, 4, 3, 4, 2, 5, 3, 5, 8, 4, 5, 4, 3]
 
 cdef enum:
     INLINE_EVENT_WORDS = 18    # event words kept inside a result: a resting order's three events
@@ -334,7 +360,7 @@ cdef extern from "structmember.h":
     int READONLY
 
 cdef enum:
-    MAX_RECORD_FIELDS = 8
+    MAX_RECORD_FIELDS = 9
 
 
 cdef struct RecordLayout:
@@ -382,10 +408,12 @@ _layout(&SUBMIT_RESULT, SubmitResult, ("code", "_events", "order_id", "filled", 
                                        "expired", "lock_qq", "size"))
 _layout(&WITHDRAWAL_RESULT, WithdrawalResult, ("code", "_events", "withdrawal_id", "due_at"))
 _layout(&POSITION_VIEW, PositionView, ("size", "open_notional_qq", "entry_price_ppm",
-                                       "realized_pnl_qq", "status", "settlement_status"))
-_layout(&MARGIN_VIEW, MarginView, ("collateral_qq", "unrealized_pnl_qq", "equity_qq",
-                                   "initial_requirement_qq", "maintenance_requirement_qq",
-                                   "free_collateral_qq", "health_ppm", "liquidatable"))
+                                       "realized_pnl_qq", "status", "settlement_status",
+                                       "funding_paid_qq"))
+_layout(&MARGIN_VIEW, MarginView, ("collateral_qq", "unrealized_pnl_qq", "unsettled_funding_qq",
+                                   "equity_qq", "initial_requirement_qq",
+                                   "maintenance_requirement_qq", "free_collateral_qq", "health_ppm",
+                                   "liquidatable"))
 
 
 cdef object _call_result(object code, object events):
@@ -441,6 +469,8 @@ cdef object _build_event(const EventRec* e, list names):
     if kind == EV_POSITION_UPDATED:
         return PositionUpdated(market, e.v[0], e.v[1], e.v[2], e.v[3], _POSITION_STATUSES[e.b0],
                                _SETTLEMENT_STATUSES[e.b1])
+    if kind == EV_FUNDING_SETTLED:
+        return FundingSettled(market, e.v[0], e.v[1], e.v[2])
     if kind == EV_DEPOSITED:
         return Deposited(e.v[0], e.v[1])
     if kind == EV_WITHDRAWAL_REQUESTED:
@@ -596,6 +626,23 @@ cdef inline int64_t _upnl(int64_t size, int64_t open_notional_qq, int64_t mark_p
     cdef int64_t out = 0
     cdef int status = unrealized_pnl_qq_c(size, open_notional_qq, mark_ppm, &out)
     return checked(status, out)
+
+
+cdef inline int64_t _funding_payment(int64_t size, int64_t index_now_idx,
+                                     int64_t index_then_idx) except? -1:
+    """ceil(size * (now - then) / 1e6): what a position owes (+) or receives (-) for the index
+    move since its last touch."""
+    cdef int64_t out = 0
+    cdef int status = funding_payment_qq_c(size, index_now_idx, index_then_idx, &out)
+    return checked(status, out)
+
+
+cdef inline int64_t _unsettled_funding(_Market m, const Pos* p) except? -1:
+    """What the position would receive (+) or pay (-) if it settled funding now (0 when it is
+    flat or already stands at the market's index: the payment of no move is 0)."""
+    if p.size == 0 or p.funding_index_idx == m.funding_index_idx:
+        return 0
+    return _minus(0, _funding_payment(p.size, m.funding_index_idx, p.funding_index_idx))
 
 
 cdef inline int _enum_arg(int64_t v) noexcept:
@@ -863,8 +910,8 @@ cdef class Exchange:
         INSUFFICIENT_AVAILABLE): the initial requirement at the worst price with open interest as
         it could then be (this account's long change, plus for a sell as many new longs of its
         buyers), a taker-fee reserve, and the loss against the mark of filling at the worst price;
-        accepted if, filled in full there, the account stays at or above initial margin and
-        `available` covers the lock."""
+        accepted if, filled in full there (its unsettled funding counted), the account stays at or
+        above initial margin and `available` covers the lock."""
         cdef int64_t q = _abs(signed_size), mark = m.mark_ppm
         cdef int64_t oi_after, imf, gap, lock, new_size = 0, new_on = 0, realized = 0
         cdef int64_t collateral, equity
@@ -881,8 +928,9 @@ cdef class Exchange:
         status = apply_fill_c(p.size, p.open_notional_qq, signed_size, worst_ppm, &new_size,
                               &new_on, &realized)
         checked(status, 0)
-        collateral = _minus(_plus(_plus(p.margin_qq, lock), realized),
-                            _fee(_times(q, worst_ppm), m.taker_fee_ppm))
+        collateral = _plus(_minus(_plus(_plus(p.margin_qq, lock), realized),
+                                  _fee(_times(q, worst_ppm), m.taker_fee_ppm)),
+                           _unsettled_funding(m, p))
         equity = _plus(collateral, _upnl(new_size, new_on, mark))
         lock_qq[0] = lock
         if equity < _requirement(new_size, mark, imf):
@@ -922,6 +970,11 @@ cdef class Exchange:
         cdef XOrder* o
         cdef EventRec* e
         memset(out, 0, sizeof(SubmitOut))
+        if m.phase != PHASE_ACTIVE:  # the lifecycle first: Resolving takes reduce-only orders only
+            if m.phase != PHASE_RESOLVING:
+                return self._reject(m, order_id, account, E_MARKET_NOT_TRADING)
+            if not flags & CMD_REDUCE_ONLY:
+                return self._reject(m, order_id, account, E_MARKET_REDUCE_ONLY)
         code = book._validate_place(order_id, account, side, tif, stp, flags, price_ppm, size,
                                     &limit, &table_pos)
         if code != OK:
@@ -1006,8 +1059,9 @@ cdef class Exchange:
     cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
                         int64_t* oi_delta) except -1:
         """One side of a fill: the order's lock share moves into position margin, the position
-        changes and realises PnL through the clearing pool. A position that shrank or changed
-        sign is marked for the margin release at the end of the call."""
+        settles the funding it owes since its last touch, then changes and realises PnL through
+        the clearing pool. A position that shrank or changed sign is marked for the margin release
+        at the end of the call."""
         cdef XOrder* o = &m.orders[slot]
         cdef int32_t a = o.account
         cdef Pos* p = &m.pos[a]
@@ -1021,6 +1075,8 @@ cdef class Exchange:
             p.ro_remaining -= q
         self.accts[a].orders_qq -= moved
         self._margin_add(p, moved)
+        if p.funding_index_idx != m.funding_index_idx:
+            self._settle_funding(m, a, p)
         status = apply_fill_c(p.size, p.open_notional_qq, signed_size, price_ppm, &new_size,
                               &new_on, &realized)
         checked(status, 0)
@@ -1088,6 +1144,115 @@ cdef class Exchange:
         if f.maker_remaining == 0:
             self._drop_order(m, maker_slot)
         return 0
+
+    cdef int _settle_funding(self, _Market m, int32_t a, Pos* p) except -1:
+        """Settle the funding a position owes or is owed since its last touch: the payer rounds
+        up, the receiver down, through the market's funding pool; the rounding surplus (dust, in
+        idx) goes to the insurance fund in whole quantums. A payment the position margin cannot
+        cover is funding bad debt. FundingSettled (and the account's balances) when it moved
+        money."""
+        cdef int64_t index = m.funding_index_idx, then = p.funding_index_idx
+        cdef int64_t amount, dust = 0, taken, swept
+        cdef pc_i128 owed_idx
+        cdef EventRec* e
+        if then == index:
+            return 0
+        if p.size != 0:
+            amount = _funding_payment(p.size, index, then)
+            owed_idx = pc_wide_sub(pc_wide_mul(p.size, index), pc_wide_mul(p.size, then))
+            checked(pc_narrow(pc_wide_sub(pc_wide_mul(amount, IDX_PER_QQ), owed_idx), &dust), 0)
+            if dust < 0 or dust >= IDX_PER_QQ:
+                raise IntegrityError(f"funding dust {dust} of one settlement is outside [0, 1e6)")
+            if amount > 0:  # collected from position margin; the rest is funding bad debt
+                taken = amount if amount < p.margin_qq else p.margin_qq
+                self._margin_add(p, -taken)
+                m.funding_pool_qq = _plus(m.funding_pool_qq, taken)
+                m.funding_bad_debt_qq = _plus(m.funding_bad_debt_qq, amount - taken)
+            elif amount < 0:  # the funding pool pays
+                m.funding_pool_qq = _plus(m.funding_pool_qq, amount)
+                self._margin_add(p, _minus(0, amount))
+            m.funding_dust_idx += dust  # both below 1e6
+            if m.funding_dust_idx >= IDX_PER_QQ:
+                swept = m.funding_dust_idx // IDX_PER_QQ
+                m.funding_pool_qq = _minus(m.funding_pool_qq, swept)
+                m.insurance_fund_qq = _plus(m.insurance_fund_qq, swept)
+                m.funding_dust_idx -= swept * IDX_PER_QQ
+            p.funding_paid_qq = _plus(p.funding_paid_qq, amount)
+            if amount != 0:
+                e = self._event(EV_FUNDING_SETTLED, m.index)
+                e.v[0] = self.accts[a].account
+                e.v[1] = amount
+                e.v[2] = index
+                self._touch_balance(a)
+        p.funding_index_idx = index
+        return 0
+
+    cdef int _close_at(self, _Market m, int32_t a, int64_t price_ppm) except -1:
+        """Close the account's position at `price_ppm` against the clearing pool (settlement)."""
+        cdef Pos* p = &m.pos[a]
+        cdef int64_t before = p.size, new_size = 0, new_on = 0, realized = 0, taken
+        cdef int status = apply_fill_c(p.size, p.open_notional_qq, _minus(0, p.size), price_ppm,
+                                       &new_size, &new_on, &realized)
+        checked(status, 0)
+        p.size = new_size
+        p.open_notional_qq = new_on
+        p.realized_pnl_qq = _plus(p.realized_pnl_qq, realized)
+        p.traded = 1
+        if realized > 0:  # the pool pays the profit
+            m.pool_qq = _minus(m.pool_qq, realized)
+            self._margin_add(p, realized)
+        elif realized < 0:  # the loss is collected from position margin; the rest is bad debt
+            taken = -realized if -realized < p.margin_qq else p.margin_qq
+            self._margin_add(p, -taken)
+            m.pool_qq = _plus(m.pool_qq, taken)
+            m.bad_debt_qq = _plus(m.bad_debt_qq, -realized - taken)
+        m.open_interest = _minus(m.open_interest, _pos_part(before))
+        self._touch_balance(a)
+        self._touch_position(a)
+        return 0
+
+    cdef int _cancel_for_phase(self, _Market m, bint all_orders, int reason) except -1:
+        """Cancel the market's live orders (all of them, or all but the reduce-only ones) in
+        order id order with `reason`, releasing their locks; the caller began the call."""
+        cdef int64_t k, order_id, remaining, released, account
+        cdef int32_t s
+        cdef int code
+        cdef EventRec* e
+        cdef list ids = []
+        for k in range(<int64_t>m.ids.mask + 1):
+            s = m.ids.buckets[k].slot
+            if s != -1 and (all_orders or not m.orders[s].reduce_only):
+                ids.append(m.orders[s].order_id)
+        ids.sort()
+        for order_id in ids:
+            s = m.find_order(order_id)
+            m.book.reset_outputs()
+            m.book.begin_command(0)
+            m.book.want_deltas = False
+            try:
+                code = m.book.cancel_c(order_id)
+            finally:
+                m.book.want_deltas = True
+            if code != OK:
+                raise IntegrityError(f"book refused to cancel order {order_id}: {code}")
+            released = m.orders[s].lock_qq
+            remaining = m.orders[s].remaining
+            account = self.accts[m.orders[s].account].account
+            self._drop_order(m, s)
+            e = self._event(EV_ORDER_CANCELLED, m.index)
+            e.v[0] = order_id
+            e.v[1] = account
+            e.v[2] = remaining
+            e.v[3] = released
+            e.b0 = <uint8_t>reason
+        return 0
+
+    cdef tuple _built_events(self):
+        """The running call's events so far as perpcore.events records (the buffer empties): a
+        rare call splices them with the Python events of the market's services."""
+        cdef tuple out = _build_events(self.events, self.n_events, self.names)
+        self._reset_events()
+        return out
 
     cdef int _release_reduced(self, _Market m) except -1:
         """After all fills of a call: release what each shrunk or flipped position frees. Not
@@ -1257,14 +1422,16 @@ cdef class Exchange:
 
     cdef bint _below_initial_without_withdrawals(self, int32_t a) except -1:
         """Would the account, without its pending withdrawals, be below its initial requirements
-        (free money + equity in every market < sum of initial requirements)? Exact ints."""
+        (free money + equity, unsettled funding included, in every market < sum of initial
+        requirements)? Exact ints."""
         cdef _Market m
         cdef Pos* p
         cdef object equity = <object>self.accts[a].available_qq + self.accts[a].orders_qq
         cdef object required = 0
         for m in self.market_list:
             p = &m.pos[a]
-            equity += p.margin_qq + <object>_upnl(p.size, p.open_notional_qq, m.mark_ppm)
+            equity += (p.margin_qq + <object>_upnl(p.size, p.open_notional_qq, m.mark_ppm)
+                       + _unsettled_funding(m, p))
             required += _requirement(p.size, m.mark_ppm,
                                      imf_ppm_c(m.base_imf_ppm, _oi_notional(m, m.open_interest),
                                                m.oi_lower_cap_qq, m.oi_upper_cap_qq))
@@ -1286,7 +1453,7 @@ cdef class Exchange:
         cdef _Market m
         cdef int32_t a, s, t
         cdef int64_t k, n, total, longs, shorts
-        cdef object open_notional
+        cdef object open_notional, unsettled
         cdef Pos* p
         cdef XOrder* o
         cdef OrderBook book
@@ -1320,11 +1487,15 @@ cdef class Exchange:
                 locked[o.account] += o.lock_qq
             longs = shorts = 0
             open_notional = 0
+            unsettled = 0  # in idx
             for a in range(self.n_accounts):
                 p = &m.pos[a]
                 longs += _pos_part(p.size)
                 shorts += _pos_part(-p.size)
                 open_notional += p.open_notional_qq
+                if p.size != 0 and p.funding_index_idx != m.funding_index_idx:
+                    unsettled += <object>p.size * (<object>m.funding_index_idx
+                                                    - p.funding_index_idx)
                 n = 0
                 total = 0
                 s = p.ro_head
@@ -1347,6 +1518,15 @@ cdef class Exchange:
             if m.pool_qq + <object>m.bad_debt_qq != -open_notional:
                 raise IntegrityError(f"{m.name}: clearing pool {m.pool_qq} + bad debt "
                                      f"{m.bad_debt_qq} != -open notional {open_notional}")
+            if m.funding_index_idx != m.sampler.index_idx or m.phase != m.services.phase:
+                raise IntegrityError(f"{m.name}: funding index {m.funding_index_idx} or phase "
+                                     f"{m.phase} disagrees with its services")
+            if ((m.funding_pool_qq + <object>m.funding_bad_debt_qq) * IDX_PER_QQ
+                    != m.funding_dust_idx - unsettled
+                    or not 0 <= m.funding_dust_idx < IDX_PER_QQ):
+                raise IntegrityError(f"{m.name}: funding pool {m.funding_pool_qq} does not match "
+                                     f"the unsettled funding {unsettled} and dust "
+                                     f"{m.funding_dust_idx}")
         for wid, (account, amount, due_at) in self.withdrawals.items():
             withdrawing[_table_find(&self.account_ids, account)] += amount
         for a in range(self.n_accounts):
@@ -1373,7 +1553,7 @@ cdef class Exchange:
         for m in self.market_list:
             if m.insurance_fund_qq < 0 or m.fees_qq < 0:
                 raise IntegrityError(f"market {m.name} holds a negative fund")
-            held += <object>m.insurance_fund_qq + m.fees_qq + m.pool_qq
+            held += <object>m.insurance_fund_qq + m.fees_qq + m.pool_qq + m.funding_pool_qq
             for a in range(self.n_accounts):
                 if m.pos[a].margin_qq < 0:
                     raise IntegrityError(f"account {self.accts[a].account} has a negative "
@@ -1387,8 +1567,10 @@ cdef class Exchange:
     # ================================================================== Python API: markets
 
     def add_market(self, market, *, tick_ppm=1000, lot=1, min_size=1, max_size=1_000_000_000,
-                   risk=None, mark_ppm=500_000):
-        """List a market: its book's grid and sizes, its risk tier and its initial mark."""
+                   risk=None, mark_ppm=500_000, mark_params=None, funding=None, active=True):
+        """List a market: its book's grid and sizes, its risk tier, its initial mark (and index),
+        the guards of its mark service, its funding parameters (default: DEFAULT_FUNDING with the
+        tier's factors) and its phase: Active, or Draft until ``activate``."""
         cdef _Market m
         cdef RiskTier tier
         if not PyUnicode_Check(market):
@@ -1399,8 +1581,16 @@ cdef class Exchange:
             risk = RiskTier()
         elif not isinstance(risk, RiskTier):
             raise InvalidType("risk must be a perpcore.RiskTier")
+        if funding is None:
+            funding = FundingParams.for_tier(risk, **_DEFAULT_FUNDING)
+        elif not isinstance(funding, FundingParams):
+            raise InvalidType("funding must be a perpcore.FundingParams")
+        if not isinstance(active, (bool, np.bool_)):
+            raise InvalidType("active must be a bool")
         book = OrderBook(tick_ppm=tick_ppm, lot=lot, min_size=min_size, max_size=max_size)
         mark = _valid_mark(mark_ppm)
+        sampler = FundingSampler(funding)
+        services = _MarketServices(market, mark, mark_params, funding, sampler, active=bool(active))
         tier = risk
         m = _Market.__new__(_Market)
         m.name = market
@@ -1419,7 +1609,11 @@ cdef class Exchange:
         m.tick_ppm = m.book.tick_ppm
         m.lot = m.book.lot
         m.min_size = m.book.min_size
-        m.mark_ppm = mark
+        m.mark_ppm = services.mark.mark_ppm  # the service's bounded value
+        m.services = services
+        m.sampler = sampler
+        m.phase = services.phase
+        m.funding_index_idx = m.sampler.index_idx
         m.free_head = -1
         m.pos = <Pos*>calloc(self.accounts_cap, sizeof(Pos))
         if m.pos == NULL:
@@ -1442,15 +1636,180 @@ cdef class Exchange:
         return self._market(market).risk
 
     def set_mark(self, market, price_ppm):
-        """Set the market's mark (ppm, strictly inside (0, 1_000_000)); risk reads it from now on."""
+        """Set a trusted mark (ppm, strictly inside (0, 1_000_000)), which is also the index,
+        bypassing the oracle guards (backtests); risk reads it from now on. Draft or Active only
+        (MARKET_NOT_ACTIVE)."""
+        cdef _Market m = self._market_or_none(market)
+        cdef int64_t price
+        if m is None:
+            return _call_result(_UNKNOWN_MARKET, ())
+        price = _valid_mark(price_ppm)
+        if m.phase > PHASE_ACTIVE:
+            return _call_result(_MARKET_NOT_ACTIVE, ())
+        m.services.trusted_mark(price)
+        m.mark_ppm = price
+        return _call_result(_CODE_OK, ())
+
+    def update_oracle(self, market, raw_ppm, source_ts, now):
+        """Feed one oracle reading through the market's mark service (bounds, deviation clamp,
+        smoothing, staleness); the mark risk uses becomes the service's mark at ``now``. While
+        the market resolves, readings are ignored and the mark follows its interpolation."""
         cdef _Market m = self._market_or_none(market)
         if m is None:
             return _call_result(_UNKNOWN_MARKET, ())
-        m.mark_ppm = _valid_mark(price_ppm)
-        return _call_result(_CODE_OK, ())
+        event = m.services.oracle(raw_ppm, source_ts, now)
+        m.mark_ppm = event.mark_ppm
+        return _call_result(_CODE_OK, (event,))
+
+    def refresh_mark(self, market, now):
+        """Recompute the mark at ``now`` without a reading (a resolving market's interpolation)."""
+        cdef _Market m = self._market_or_none(market)
+        if m is None:
+            return _call_result(_UNKNOWN_MARKET, ())
+        event = m.services.mark.event(_as_i64(now, "now"), False)
+        m.mark_ppm = event.mark_ppm
+        return _call_result(_CODE_OK, (event,))
 
     def mark(self, market):
         return self._market(market).mark_ppm
+
+    def index(self, market):
+        """The market's index (funding's reference price), ppm."""
+        return self._market(market).services.mark.index_ppm
+
+    def mark_stale(self, market, now):
+        """Whether the market's oracle-fed prices are stale at ``now`` (a trusted mark never is)."""
+        cdef _Market m = self._market(market)
+        return m.services.stale(_as_i64(now, "now"))
+
+    def phase(self, market):
+        """The market's lifecycle phase (a perpcore.MarketPhase)."""
+        return self._market(market).services.phase
+
+    # ================================================================== funding
+
+    def sample_funding(self, market):
+        """Take this block's premium sample from the book against the index (Active only; None
+        in any other phase, which runs no funding)."""
+        cdef _Market m = self._market(market)
+        if m.phase != PHASE_ACTIVE:
+            return None
+        return m.sampler.sample(m.book, m.services.mark.index_ppm)
+
+    def close_funding_minute(self, market):
+        """Close the open minute (its padded median); None outside Active."""
+        cdef _Market m = self._market(market)
+        if m.phase != PHASE_ACTIVE:
+            return None
+        return m.sampler.close_minute_c()
+
+    def close_funding_period(self, market, now):
+        """Close the funding period at the current mark: the capped rate moves the cumulative
+        index (``FundingIndexUpdated`` on ``funding.event``). Positions settle it on their next
+        touch. MARKET_NOT_ACTIVE outside Active."""
+        cdef _Market m = self._market_or_none(market)
+        cdef int64_t t
+        if m is None:
+            return _call_result(_UNKNOWN_MARKET, ())
+        t = _as_i64(now, "now")
+        if m.phase != PHASE_ACTIVE:
+            return _call_result(_MARKET_NOT_ACTIVE, ())
+        period = m.sampler.close_period(m.mark_ppm)
+        m.funding_index_idx = m.sampler.index_idx
+        return _call_result(_CODE_OK, (m.services.period_event(period, t),))
+
+    def funding_index(self, market):
+        """The market's cumulative funding index, idx (1e-6 qq per contract)."""
+        return self._market(market).funding_index_idx
+
+    def funding_pool(self, market):
+        """Funding paid in and not yet paid out (see ``perpcore.ledger``)."""
+        return self._market(market).funding_pool_qq
+
+    # ================================================================== lifecycle
+
+    def activate(self, market, now):
+        """Draft → Active: trading and funding start."""
+        cdef _Market m = self._market(market)
+        event = m.services.advance(_ACTIVE, _as_i64(now, "now"))
+        m.phase = m.services.phase
+        return _call_result(_CODE_OK, (event,))
+
+    def begin_resolution(self, market, resolved_ppm, now, window_s):
+        """Active → Resolving: the outcome is ``resolved_ppm`` (0 and 1_000_000 included). Orders
+        that could add exposure (all but reduce-only ones) are cancelled, only reduce-only orders
+        are taken from now on, funding stops and the mark moves linearly to the resolved value
+        over ``window_s``."""
+        cdef _Market m = self._market(market)
+        cdef int64_t value = _as_i64(resolved_ppm, "resolved_ppm")
+        cdef int64_t t, window
+        if not 0 <= value <= SCALE:
+            raise InvalidInput(f"resolved_ppm={value} must be in [0, {SCALE}] (ppm of probability)")
+        t = _as_i64(now, "now")
+        window = _as_i64(window_s, "window_s")
+        if window < 0:
+            raise InvalidInput("window_s must be non-negative")
+        changed = m.services.advance(_RESOLVING, t)  # IllegalTransition: nothing changed
+        m.phase = m.services.phase
+        self._reset_events()
+        self._begin_call(m.index)
+        self._cancel_for_phase(m, False, CANCEL_REDUCE_ONLY)
+        cancelled = self._built_events()
+        marked = m.services.mark.begin_resolution(value, t, window)
+        m.mark_ppm = marked.mark_ppm
+        self._finish(m)
+        return _call_result(_CODE_OK, (changed,) + cancelled + (marked,) + self._built_events())
+
+    def resolve(self, market, now):
+        """Resolving → Resolved: trading closes (every resting order is cancelled, reason
+        MARKET_CLOSED) and the mark is the resolved value."""
+        cdef _Market m = self._market(market)
+        cdef int64_t t = _as_i64(now, "now")
+        changed = m.services.advance(_RESOLVED, t)  # IllegalTransition: nothing changed
+        m.phase = m.services.phase
+        self._reset_events()
+        self._begin_call(m.index)
+        self._cancel_for_phase(m, True, CANCEL_MARKET_CLOSED)
+        m.mark_ppm = m.services.mark.resolved_ppm
+        self._finish(m)
+        return _call_result(_CODE_OK, (changed,) + self._built_events())
+
+    def settle(self, market, now):
+        """Resolved → Settled: every position settles its funding and closes at the resolved
+        value through the clearing pool; all position margin returns to ``available`` and open
+        interest is 0."""
+        cdef _Market m = self._market(market)
+        cdef int64_t t = _as_i64(now, "now")
+        cdef int64_t price, margin
+        cdef int32_t a
+        cdef Pos* p
+        cdef list open_positions = [], margined = []
+        changed = m.services.advance(_SETTLED, t)  # IllegalTransition: nothing changed
+        m.phase = m.services.phase
+        self._reset_events()
+        self._begin_call(m.index)
+        price = m.services.mark.resolved_ppm
+        for a in range(self.n_accounts):
+            if m.pos[a].size != 0:
+                open_positions.append((self.accts[a].account, a))
+            else:  # a flat position settles no funding: it only moves to the index
+                m.pos[a].funding_index_idx = m.funding_index_idx
+        open_positions.sort()
+        for _, a in open_positions:
+            p = &m.pos[a]
+            self._settle_funding(m, a, p)
+            self._close_at(m, a, price)
+        for a in range(self.n_accounts):
+            if m.pos[a].margin_qq != 0:
+                margined.append((self.accts[a].account, a))
+        margined.sort()
+        for _, a in margined:
+            margin = m.pos[a].margin_qq
+            self._margin_add(&m.pos[a], -margin)
+            self.accts[a].available_qq = _plus(self.accts[a].available_qq, margin)
+            self._touch_balance(a)
+        self._finish(m)
+        return _call_result(_CODE_OK, (changed,) + self._built_events())
 
     # ================================================================== money in and out
 
@@ -1488,6 +1847,8 @@ cdef class Exchange:
         m = self._market_or_none(market)
         if m is None:
             return _call_result(_UNKNOWN_MARKET, ())
+        if not m.services.phase.allows_trading:
+            return _call_result(_MARKET_NOT_TRADING, ())
         a = _table_find(&self.account_ids, acct)
         if a < 0:
             return _call_result(_UNKNOWN_ACCOUNT, ())
@@ -1544,6 +1905,7 @@ cdef class Exchange:
         cdef int64_t t = _as_i64(now, "now")
         cdef int64_t acct, amount, due
         cdef int32_t a
+        cdef _Market m
         cdef EventRec* e
         w = self.withdrawals.get(wid)
         if w is None:
@@ -1551,8 +1913,11 @@ cdef class Exchange:
         acct, amount, due = w
         if t < due:
             return _withdrawal_result(_WITHDRAWAL_NOT_DUE, (), wid, due)
-        del self.withdrawals[wid]
         a = _table_find(&self.account_ids, acct)
+        for m in self.market_list:  # a stale mark defers it: equity cannot be trusted there
+            if m.pos[a].size != 0 and m.services.stale(t):
+                return _withdrawal_result(_WITHDRAWAL_DEFERRED_STALE_MARK, (), wid, due)
+        del self.withdrawals[wid]
         self._reset_events()
         self._begin_call(-1)
         if self._below_initial_without_withdrawals(a):
@@ -1748,6 +2113,7 @@ cdef class Exchange:
              _POSITION_STATUSES[POSITION_OPEN if p.size else POSITION_CLOSED])
         _put(r, &POSITION_VIEW, 5,
              _SETTLEMENT_STATUSES[SETTLE_PENDING if p.traded else SETTLE_SYNCHRONIZED])
+        _put(r, &POSITION_VIEW, 6, p.funding_paid_qq)
         return r
 
     def margin(self, account, market):
@@ -1755,16 +2121,17 @@ cdef class Exchange:
         cdef int64_t acct = _as_i64(account, "account")
         cdef _Market m = self._market(market)
         cdef int32_t a = _table_find(&self.account_ids, acct)
-        cdef int64_t size = 0, open_notional = 0, collateral = 0, upnl, equity, im, mm, free
-        cdef int64_t health_ppm = 0
+        cdef int64_t size = 0, open_notional = 0, collateral = 0, funding = 0
+        cdef int64_t upnl, equity, im, mm, free, health_ppm = 0
         cdef object health
         cdef object r
         if a >= 0:
             size = m.pos[a].size
             open_notional = m.pos[a].open_notional_qq
             collateral = m.pos[a].margin_qq
+            funding = _unsettled_funding(m, &m.pos[a])
         upnl = _upnl(size, open_notional, m.mark_ppm)
-        equity = _plus(collateral, upnl)
+        equity = _plus(_plus(collateral, upnl), funding)
         im = _requirement(size, m.mark_ppm,
                           imf_ppm_c(m.base_imf_ppm, _oi_notional(m, m.open_interest),
                                     m.oi_lower_cap_qq, m.oi_upper_cap_qq))
@@ -1779,12 +2146,13 @@ cdef class Exchange:
         r = _new_record(&MARGIN_VIEW)
         _put(r, &MARGIN_VIEW, 0, collateral)
         _put(r, &MARGIN_VIEW, 1, upnl)
-        _put(r, &MARGIN_VIEW, 2, equity)
-        _put(r, &MARGIN_VIEW, 3, im)
-        _put(r, &MARGIN_VIEW, 4, mm)
-        _put(r, &MARGIN_VIEW, 5, free)
-        _put(r, &MARGIN_VIEW, 6, health)
-        _put(r, &MARGIN_VIEW, 7, mm > 0 and equity <= mm)
+        _put(r, &MARGIN_VIEW, 2, funding)
+        _put(r, &MARGIN_VIEW, 3, equity)
+        _put(r, &MARGIN_VIEW, 4, im)
+        _put(r, &MARGIN_VIEW, 5, mm)
+        _put(r, &MARGIN_VIEW, 6, free)
+        _put(r, &MARGIN_VIEW, 7, health)
+        _put(r, &MARGIN_VIEW, 8, mm > 0 and equity <= mm)
         return r
 
     def open_interest(self, market):
@@ -1802,8 +2170,10 @@ cdef class Exchange:
         return self._market(market).pool_qq
 
     def bad_debt(self, market):
-        """Losses of this market's accounts that their position margin could not pay."""
-        return self._market(market).bad_debt_qq
+        """Losses and funding payments of this market's accounts that their position margin
+        could not pay."""
+        cdef _Market m = self._market(market)
+        return m.bad_debt_qq + <object>m.funding_bad_debt_qq
 
     def order_lock(self, market, order_id):
         """The margin still locked by a live order (None if the order is not live)."""
@@ -1817,6 +2187,6 @@ cdef class Exchange:
 
     def check_integrity(self):
         """Verify every invariant the exchange keeps (conservation, locks, positions, open
-        interest, the clearing pools, the books, its own tables); raise IntegrityError on the
-        first broken one."""
+        interest, the clearing and funding pools, the books, its own tables); raise
+        IntegrityError on the first broken one."""
         self.check_integrity_c()

@@ -88,7 +88,9 @@ class CancelReason(IntEnum):
 
     USER = 0  # cancel, cancel_all
     SELF_TRADE = 1  # expired as maker by self-trade prevention
-    REDUCE_ONLY = 2  # exchange layer: a resting reduce-only order that would no longer reduce
+    REDUCE_ONLY = 2  # exchange layer: a resting reduce-only order that would no longer reduce,
+    #                  or any order that could add exposure once the market resolves
+    MARKET_CLOSED = 3  # exchange layer: the market stopped trading (Resolved)
 
 
 FLAG_REDUCE_ONLY = 1

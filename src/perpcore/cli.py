@@ -1,7 +1,8 @@
 """The `perpcore` command: `demo` replays a seeded market session, `bench` measures the book.
 
 `demo` has two parts: the order book alone on the synthetic flow (throughput, fills, depth), then
-an exchange session (accounts, margin, positions, fees, insurance fund, conservation).
+an exchange session (accounts, margin, positions, fees, funding, the market's lifecycle to
+settlement, conservation).
 
 Owns argument parsing and what the commands print; the work itself lives in the library
 (workload, bench). It needs no server and no configuration: every default is embedded.
@@ -79,7 +80,7 @@ def demo(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - t0
     for line in format_session(session):
         print(line)
-    print(f"session ran in {elapsed:.2f}s ({args.steps / elapsed:,.0f} steps/s through the "
+    print(f"session ran in {elapsed:.2f}s ({args.steps / elapsed:,.0f} blocks/s through the "
           f"exchange); exchange state checked")
     return 0
 

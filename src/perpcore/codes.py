@@ -1,8 +1,8 @@
 """Result codes: the single list of every numeric code perpcore's calls return, and their meaning.
 
 A code is a stable number (a client may store it) grouped by subsystem: 0 accepted, 1xxx order
-validation, 2xxx margin, 3xxx matching, 4xxx liquidation, 5xxx settlement. A non-zero code means the
-call changed nothing. The native modules read the numbers from here at import, so this module is
+validation, 2xxx margin, 3xxx matching, 4xxx liquidation, 5xxx market lifecycle and settlement. A
+non-zero code means the call changed nothing. The native modules read the numbers from here at import, so this module is
 the only place a code is defined.
 """
 
@@ -42,10 +42,16 @@ class Code(IntEnum):
     REDUCE_ONLY_WOULD_INCREASE = 2003
     WITHDRAWAL_NOT_DUE = 2004
     WITHDRAWAL_BELOW_INITIAL_MARGIN = 2005
+    WITHDRAWAL_DEFERRED_STALE_MARK = 2006
 
     # 3xxx: matching (the command is well formed but the book refuses it; nothing changed)
     POST_ONLY_WOULD_CROSS = 3001
     FOK_NOT_FILLABLE = 3002
+
+    # 5xxx: the market's lifecycle refuses the command (well formed, wrong phase; nothing changed)
+    MARKET_NOT_TRADING = 5001
+    MARKET_REDUCE_ONLY = 5002
+    MARKET_NOT_ACTIVE = 5003
 
     @property
     def description(self) -> str:
@@ -78,6 +84,11 @@ _DESCRIPTIONS = {
     Code.WITHDRAWAL_NOT_DUE: "the withdrawal's delay has not elapsed yet",
     Code.WITHDRAWAL_BELOW_INITIAL_MARGIN:
         "paying the withdrawal would leave the account below its initial requirements; rejected",
+    Code.WITHDRAWAL_DEFERRED_STALE_MARK:
+        "a market the account holds a position in has a stale mark; the withdrawal stays pending",
+    Code.MARKET_NOT_TRADING: "the market is not trading in its phase (Draft, Resolved, Settled)",
+    Code.MARKET_REDUCE_ONLY: "the market is resolving: only reduce-only orders are accepted",
+    Code.MARKET_NOT_ACTIVE: "only an Active market takes this command (funding, a direct mark)",
     Code.POST_ONLY_WOULD_CROSS: "post-only order would cross the book",
     Code.FOK_NOT_FILLABLE: "fill-or-kill order cannot be filled in full",
 }

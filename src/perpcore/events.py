@@ -33,8 +33,10 @@ __all__ = [
     "OrderCancelled",
     "BalanceUpdated",
     "PositionUpdated",
+    "FundingSettled",
     "MarkPriceUpdated",
     "MarketPhaseChanged",
+    "FundingIndexUpdated",
 ]
 
 
@@ -226,6 +228,22 @@ class PositionUpdated(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class FundingSettled(Event):
+    """A position settled the funding it owed since its last touch: ``amount_qq`` > 0 paid
+    (rounded up), < 0 received (rounded down); ``cumulative_index_idx`` is where it now stands."""
+
+    kind: ClassVar[str] = "funding_settled"
+    market: str
+    account: int
+    amount_qq: int
+    cumulative_index_idx: int
+
+    @property
+    def stream(self) -> str:
+        return "position.event"
+
+
+@dataclass(frozen=True, slots=True)
 class MarkPriceUpdated(Event):
     """The mark service's output after an oracle reading (``accepted`` False: it changed nothing)."""
 
@@ -254,3 +272,24 @@ class MarketPhaseChanged(Event):
     @property
     def stream(self) -> str:
         return "market.event"
+
+
+@dataclass(frozen=True, slots=True)
+class FundingIndexUpdated(Event):
+    """A funding period closed: its rate moved the market's cumulative index by
+    ``index_delta_idx`` (idx = 1e-6 qq per contract; positive: longs pay). What the chain receives
+    as ``applyFundingIndex(delta)``."""
+
+    kind: ClassVar[str] = "funding_index_updated"
+    market: str
+    avg_premium_ppm: int
+    rate_idx: int
+    capped: bool
+    index_delta_idx: int
+    cumulative_index_idx: int
+    n_minutes: int
+    at: int
+
+    @property
+    def stream(self) -> str:
+        return "funding.event"

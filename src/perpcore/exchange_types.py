@@ -71,6 +71,8 @@ class PositionView:
     realized_pnl_qq: int
     status: PositionStatus
     settlement_status: SettlementStatus
+    funding_paid_qq: int = 0
+    """Funding settled so far (+ paid, - received)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,8 @@ class MarginView:
 
     collateral_qq: int
     unrealized_pnl_qq: int
+    unsettled_funding_qq: int
+    """Funding accrued since the position's last touch (+ to receive, - to pay), in equity."""
     equity_qq: int
     initial_requirement_qq: int
     maintenance_requirement_qq: int

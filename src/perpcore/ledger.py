@@ -2,12 +2,14 @@
 
 It owns the balance buckets of each account (``available``, ``locked_for_orders``,
 ``locked_for_withdraw`` and ``locked_for_positions`` per market) and three holders per market: the
-insurance fund, the collected fees, and the market's clearing pool (the counterparty of realised
+insurance fund, the collected fees, the market's clearing pool (the counterparty of realised
 PnL: it pays a closing winner before the open losers have paid, so it may be negative while
-positions are open, and it is zero once every position is closed and every loss was paid). Money
+positions are open, and it is zero once every position is closed and every loss was paid) and its
+funding pool (the same for funding: payers settle into it, receivers out of it, each on its own
+next touch). Money
 enters only by ``deposit``, leaves only by ``withdraw``, and otherwise only moves, so conservation
 
-    Σ account buckets + Σ markets (insurance + fees + pool) = deposits − withdrawals
+    Σ account buckets + Σ markets (insurance + fees + pool + funding) = deposits − withdrawals
 
 holds after every call by construction, and ``check`` verifies it. A transfer that would drive a
 bucket negative raises ``IntegrityError`` (the caller checks affordability first and turns an
@@ -46,6 +48,7 @@ class MarketHolders:
     insurance_fund: int = 0
     fees: int = 0
     pool: int = 0  # may be negative: see the module docstring
+    funding: int = 0  # funding paid in, not yet paid out; may be negative like the pool
 
 
 class Ledger:
@@ -117,9 +120,11 @@ class Ledger:
         if dst is not None:
             self._add(account, dst, amount)
 
-    def pay_from_pool(self, account: int, market: str, amount: int) -> None:
-        """The market's pool pays realised profit into the account's position margin there."""
-        self.markets[market].pool -= amount
+    def pay_from_pool(self, account: int, market: str, amount: int, pool: str = "pool") -> None:
+        """The market's clearing pool (or its ``"funding"`` pool) pays ``amount`` into the
+        account's position margin there."""
+        holders = self.markets[market]
+        setattr(holders, pool, getattr(holders, pool) - amount)
         self._add(account, market, amount)
 
     def collect(self, account: int, market: str, amount: int, to: str) -> int:
@@ -139,9 +144,11 @@ class Ledger:
         holders.fees -= amount
         self._add(account, market, amount)
 
-    def fees_to_insurance(self, market: str, amount: int) -> None:
+    def to_insurance(self, market: str, amount: int, source: str = "fees") -> None:
+        """Move ``amount`` of the market's ``source`` holder (fees, or funding dust from the
+        funding pool) into its insurance fund."""
         holders = self.markets[market]
-        holders.fees -= amount
+        setattr(holders, source, getattr(holders, source) - amount)
         holders.insurance_fund += amount
 
     # ------------------------------------------------------------------ checks
@@ -157,7 +164,7 @@ class Ledger:
         for market, h in self.markets.items():
             if h.insurance_fund < 0 or h.fees < 0:
                 raise IntegrityError(f"market {market} holds a negative fund: {h}")
-            held += h.insurance_fund + h.fees + h.pool
+            held += h.insurance_fund + h.fees + h.pool + h.funding
         net = self.deposited - self.withdrawn
         if held != net:
             raise IntegrityError(f"conservation broken: {held} held, {net} deposited net")

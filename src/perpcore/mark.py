@@ -110,6 +110,13 @@ class MarkPriceService:
         self.phase = MarketPhase.RESOLVING
         return self.event(now, True)
 
+    def end_resolution(self) -> None:
+        """The settling window is over whatever the time: the mark is the resolved value."""
+        if self._resolution is None:
+            raise InvalidInput("the market is not resolving")
+        start, _, frm, to = self._resolution
+        self._resolution = (start, 0, frm, to)
+
     # ------------------------------------------------------------------ outputs
 
     def mark_at(self, now: int) -> int:
@@ -124,6 +131,11 @@ class MarkPriceService:
             return to
         move = (to - frm) * elapsed
         return frm + (move // window if move >= 0 else -(-move // window))  # toward the start
+
+    @property
+    def resolved_ppm(self) -> int | None:
+        """The value the market resolves to (None before ``begin_resolution``)."""
+        return None if self._resolution is None else self._resolution[3]
 
     def is_stale(self, now: int) -> bool:
         """True while the newest accepted reading is older than ``stale_after_s`` (never while

@@ -2,7 +2,8 @@
 
 Hypothesis drives both with the same random sequences of deposits, submits of every time in force
 (reduce-only included, invalid arguments too), cancels, cancel-alls, mark moves, margin top-ups,
-withdrawals and ``process`` batches over two markets. After every command the two must have
+withdrawals, ``process`` batches, oracle readings, funding samples and periods, and each market's
+lifecycle (resolution and settlement) over two markets. After every command the two must have
 returned equal results (same code, same events in the same order with the same fields) or raised
 the same exception, and agree on every balance (the order of ``locked_for_positions`` included),
 position, margin view, book state hash, open interest, fund, pool, pending withdrawal and order
@@ -53,6 +54,7 @@ def state(ex, order_ids, accounts=ACCOUNTS):
     for m in ex.markets:
         books[m] = (ex.book(m).state_hash(), ex.open_interest(m), ex.insurance_fund(m),
                     ex.fees_collected(m), ex.clearing_pool(m), ex.bad_debt(m), ex.mark(m),
+                    ex.index(m), ex.phase(m), ex.funding_index(m), ex.funding_pool(m),
                     tuple(ex.order_lock(m, oid) for oid in order_ids))
     balances = {a: (ex.balances(a), list(ex.balances(a).locked_for_positions.items()))
                 for a in accounts}
@@ -88,7 +90,7 @@ class DifferentialMachine(RuleBasedStateMachine):
         assert repr(native) == repr(reference)  # the same types too (Code members, enums)
         if isinstance(native, type):
             event(f"raised {native.__name__}")
-        else:
+        elif hasattr(native, "code"):  # funding samples and minute medians are plain ints
             event(f"code {Code(native.code).name}")
             for e in native.events:
                 event(f"event {e.kind} {getattr(e, 'reason', '')}".rstrip())
@@ -228,6 +230,36 @@ class DifferentialMachine(RuleBasedStateMachine):
         assert native.results.tobytes() == reference.results.tobytes()
         assert native.events == reference.events
         assert native == reference
+
+    @rule(market=MARKET_ARG, raw=st.integers(0, 1_000_000), age=st.integers(0, 90),
+          wait=st.integers(0, 40))
+    def oracle(self, market, raw, age, wait):
+        self.now += wait
+        self.same(lambda ex: ex.update_oracle(market, raw, max(self.now - age, 0), self.now))
+
+    @rule(market=st.sampled_from(NAMES), blocks=st.integers(0, 4), minutes=st.integers(0, 3),
+          close=st.booleans())
+    def funding(self, market, blocks, minutes, close):
+        for minute in range(minutes):
+            for _ in range(blocks):
+                self.same(lambda ex: ex.sample_funding(market))
+            self.same(lambda ex: ex.close_funding_minute(market))
+        if close:
+            self.same(lambda ex: ex.close_funding_period(market, self.now))
+
+    @rule(market=st.sampled_from(NAMES),
+          step=st.sampled_from(["begin", "resolve", "settle"] + ["wait"] * 6),
+          value=st.sampled_from([0, 1_000_000, 350_000]), window=st.integers(0, 50),
+          wait=st.integers(0, 60))
+    def lifecycle(self, market, step, value, window, wait):
+        self.now += wait
+        if step == "begin":
+            self.same(lambda ex: ex.begin_resolution(market, value, self.now, window))
+        elif step == "resolve":
+            self.same(lambda ex: ex.resolve(market, self.now))
+        elif step == "settle":
+            self.same(lambda ex: ex.settle(market, self.now))
+        self.same(lambda ex: ex.refresh_mark(market, self.now))  # "wait": time passes
 
     @invariant()
     def both_agree_on_everything(self):

@@ -22,10 +22,13 @@ def test_demo_prints_rate_fills_top_of_book_depth_and_a_reproducible_hash(capsys
     assert "bid orders" in first and "ask orders" in first
     digest = re.search(r"state hash ([0-9a-f]{64})", first).group(1)
     assert re.search(r"exchange session: 200 accounts", first)
-    oi = re.search(r"open interest ([\d,]+) contracts \(sum of longs ([\d,]+)\)", first)
-    assert oi.group(1) == oi.group(2)
+    assert re.search(r"open interest at resolution [\d,]+ contracts, after settlement 0", first)
+    assert re.search(r"funding: \d+ periods", first)
+    assert re.search(r"funding paid [\d,.]+ USDC, received [\d,.]+ USDC", first)
+    assert re.search(r"ACTIVE -> RESOLVING at block [\d,]+ .* -> RESOLVED -> SETTLED", first)
+    assert re.search(r"settlement paid [\d,.]+ USDC to \d+ accounts", first)
     assert re.search(r"fees collected [\d,.]+ USDC, insurance fund [\d,.]+ USDC", first)
-    assert "conservation OK" in first
+    assert "all balances available: True; conservation OK" in first
     session = first[first.index("exchange session"):]
     assert main(["demo", "--events", DEMO_EVENTS]) == 0
     second = capsys.readouterr().out

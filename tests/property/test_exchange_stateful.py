@@ -1,9 +1,11 @@
-"""Hypothesis drives the exchange with random deposits, orders, cancels, marks, margin and
-withdrawals over two markets, and checks every invariant after every step: conservation, no
-negative bucket, longs = shorts = open interest, order locks = locked_for_orders, the clearing
-pool identity, reduce-only orders within the position (``Exchange.check_integrity``); that every
-accepted order left its account at or above initial margin; and, separately, that a round trip at
-an unchanged mark never increases an account's equity. Both run on the native exchange and on the
+"""Hypothesis drives the exchange with random deposits, orders, cancels, marks, margin,
+withdrawals, funding minutes and periods, and the resolution and settlement of one of its two
+markets, and checks every invariant after every step: conservation, no negative bucket, longs =
+shorts = open interest, order locks = locked_for_orders, the clearing and funding pool identities,
+reduce-only orders within the position (``Exchange.check_integrity``); that every accepted order
+left its account at or above initial margin; that no order adds exposure outside Active; that a
+settled market holds no position and no margin; and, separately, that a round trip at an
+unchanged mark never increases an account's equity. Both run on the native exchange and on the
 reference."""
 
 from hypothesis import HealthCheck, event, given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from perpcore import Code, Exchange, RiskTier, Side, TimeInForce
+from perpcore.lifecycle import MarketPhase
 from perpcore.reference import ReferenceExchange
 
 USDC = 1_000_000
@@ -81,6 +84,7 @@ class ExchangeMachine(RuleBasedStateMachine):
         oid = self.next_id
         self.next_id += 1
         before = self.ex.position(account, market).size
+        phase = self.ex.phase(market)
         positions = {a: self.ex.position(a, market).size for a in range(5)}
         r = self.ex.submit(market, oid, account, side, price, lots * book.lot, tif=tif,
                            reduce_only=reduce_only)
@@ -95,7 +99,8 @@ class ExchangeMachine(RuleBasedStateMachine):
             if abs(after) > abs(before) or (after < 0) != (before < 0) and after != 0:
                 # the order grew or flipped the position: the account is at initial margin or above
                 assert v.equity_qq >= v.initial_requirement_qq, (r, v)
-            if reduce_only:
+            if reduce_only or phase is not MarketPhase.ACTIVE:
+                # reduce-only orders, and every order outside Active, never add exposure
                 assert r.lock_qq == 0 and abs(after) <= abs(before)
         else:
             assert r.code != Code.OK and r.lock_qq == 0
@@ -119,14 +124,16 @@ class ExchangeMachine(RuleBasedStateMachine):
     @rule(market=st.sampled_from(sorted(MARKETS)), move=st.integers(-80_000, 80_000))
     def set_mark(self, market, move):
         mark = min(max(self.ex.mark(market) + move, 10_000), 990_000)
-        assert self.ex.set_mark(market, mark).ok
+        assert self.ex.set_mark(market, mark).code == (
+            Code.OK if self.ex.phase(market) <= MarketPhase.ACTIVE else Code.MARKET_NOT_ACTIVE)
 
     @rule(account=ACCOUNTS, market=st.sampled_from(sorted(MARKETS)),
           share=st.integers(1, 100))
     def add_margin(self, account, market, share):
         amount = self.ex.balances(account).available * share // 100
         if amount > 0:
-            assert self.ex.add_margin(account, market, amount).ok
+            assert self.ex.add_margin(account, market, amount).code == (
+                Code.OK if self.ex.phase(market).allows_trading else Code.MARKET_NOT_TRADING)
 
     @rule(account=ACCOUNTS, share=st.integers(1, 100))
     def request_withdrawal(self, account, share):
@@ -145,6 +152,35 @@ class ExchangeMachine(RuleBasedStateMachine):
         assert r.code in (Code.OK, Code.WITHDRAWAL_NOT_DUE, Code.WITHDRAWAL_BELOW_INITIAL_MARGIN)
         if r.code != Code.WITHDRAWAL_NOT_DUE:
             self.withdrawals.remove(wid)
+
+    @rule(market=st.sampled_from(sorted(MARKETS)), blocks=st.integers(0, 3),
+          close=st.booleans())
+    def funding(self, market, blocks, close):
+        """A minute of `blocks` samples, and maybe the period's close (only Active runs it)."""
+        for _ in range(blocks):
+            self.ex.sample_funding(market)
+        self.ex.close_funding_minute(market)
+        if close:
+            r = self.ex.close_funding_period(market, self.now)
+            assert r.code == (Code.OK if self.ex.phase(market) is MarketPhase.ACTIVE
+                              else Code.MARKET_NOT_ACTIVE)
+
+    @rule(step=st.sampled_from(["begin", "resolve", "settle"]),
+          value=st.sampled_from([0, 1_000_000, 640_000]))
+    def lifecycle_of_b(self, step, value):
+        """Market B resolves and settles (one step at a time, in order); A trades on."""
+        phase = self.ex.phase("B")
+        if step == "begin" and phase is MarketPhase.ACTIVE:
+            self.ex.begin_resolution("B", value, self.now, 5)
+        elif step == "resolve" and phase is MarketPhase.RESOLVING:
+            self.ex.resolve("B", self.now)
+            assert len(self.ex.book("B")) == 0
+        elif step == "settle" and phase is MarketPhase.RESOLVED:
+            self.ex.settle("B", self.now)
+            assert self.ex.open_interest("B") == 0
+            for account in range(5):
+                assert "B" not in self.ex.balances(account).locked_for_positions
+                assert self.ex.position(account, "B").size == 0
 
     @invariant()
     def every_invariant_holds(self):

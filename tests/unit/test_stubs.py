@@ -663,6 +663,23 @@ def _exchange_returned_values():
     yield "order_lock", ex.order_lock("M", 99)
     yield "check_conservation", ex.check_conservation()
     yield "check_integrity", ex.check_integrity()
+    yield "update_oracle", ex.update_oracle("M", 520_000, 10, 10)
+    yield "index", ex.index("M")
+    yield "mark_stale", ex.mark_stale("M", 11)
+    yield "phase", ex.phase("M")
+    yield "sample_funding", ex.sample_funding("M")
+    yield "close_funding_minute", ex.close_funding_minute("M")
+    yield "close_funding_period", ex.close_funding_period("M", 12)
+    yield "funding_index", ex.funding_index("M")
+    yield "funding_pool", ex.funding_pool("M")
+    yield "begin_resolution", ex.begin_resolution("M", 1_000_000, 13, 10)
+    yield "refresh_mark", ex.refresh_mark("M", 18)
+    yield "sample_funding", ex.sample_funding("M")
+    yield "close_funding_minute", ex.close_funding_minute("M")
+    yield "resolve", ex.resolve("M", 23)
+    yield "settle", ex.settle("M", 24)
+    ex.add_market("D", active=False)
+    yield "activate", ex.activate("D", 25)
 
 
 def test_every_annotation_in_the_engine_stub_resolves():

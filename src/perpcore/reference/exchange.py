@@ -24,6 +24,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from perpcore._funding import FundingParams
 from perpcore._margin import RiskTier, apply_fill, entry_price_ppm, unrealized_pnl_qq
 from perpcore.book_types import (
     COMMAND_DTYPE,
@@ -41,12 +42,14 @@ from perpcore.events import (
     BalanceUpdated,
     Deposited,
     Event,
+    FundingSettled,
     MarginAdded,
     OrderAccepted,
     OrderCancelled,
     OrderCreated,
     OrderFilled,
     OrderRejected,
+    MarketPhaseChanged,
     PositionStatus,
     PositionUpdated,
     SettlementStatus,
@@ -65,12 +68,18 @@ from perpcore.exchange_types import (
     WithdrawalResult,
 )
 from perpcore.ledger import AVAILABLE, ORDERS, WITHDRAW, Ledger
-from perpcore.reference._args import as_i64
+from perpcore.lifecycle import MarketPhase
+from perpcore.mark import MarkParams
+from perpcore.market_services import DEFAULT_FUNDING, MarketServices
+from perpcore.reference import funding as reference_funding
+from perpcore.reference.funding import funding_payment_qq
+from perpcore.reference._args import as_i64, as_price
 from perpcore.reference.book import ReferenceOrderBook
 
 __all__ = ["ReferenceExchange"]
 
 BUY, SELL = Side.BUY, Side.SELL
+IDX_PER_QQ = 1_000_000  # funding index units (idx) per quote quantum and contract
 
 
 # ------------------------------------------------------------------------------- internal state
@@ -82,6 +91,11 @@ class _Position:
     realized_pnl: int = 0
     status: PositionStatus = PositionStatus.CLOSED
     settlement_status: SettlementStatus = SettlementStatus.SYNCHRONIZED
+    funding_index: int = 0  # the market's cumulative funding index at its last touch
+    funding_paid: int = 0  # funding settled so far (+ paid, - received)
+
+
+_NO_POSITION = _Position()
 
 
 @dataclass(slots=True)
@@ -106,8 +120,11 @@ class _Market:
     book: ReferenceOrderBook
     risk: RiskTier
     mark_ppm: int
+    services: MarketServices
     open_interest: int = 0
-    bad_debt: int = 0
+    bad_debt: int = 0  # realised losses position margin could not pay
+    funding_bad_debt: int = 0  # funding payments position margin could not pay
+    funding_dust: int = 0  # rounding surplus of settled funding not yet swept, in idx (< 1e6)
     positions: dict[int, _Position] = field(default_factory=dict)
     orders: dict[int, _Order] = field(default_factory=dict)
     reduce_only: dict[int, set[int]] = field(default_factory=dict)  # account -> order ids
@@ -117,6 +134,10 @@ class _Market:
         if p is None:
             p = self.positions[account] = _Position()
         return p
+
+    @property
+    def funding_index(self) -> int:
+        return self.services.sampler.cumulative_index
 
     def reducible(self, order_id: int, side: int) -> int:
         """The book's reduce-only guard: how much the owner of order ``order_id`` may trade on
@@ -174,8 +195,11 @@ class ReferenceExchange:
 
     def add_market(self, market: str, *, tick_ppm: int = 1000, lot: int = 1, min_size: int = 1,
                    max_size: int = 1_000_000_000, risk: RiskTier | None = None,
-                   mark_ppm: int = 500_000) -> None:
-        """List a market: its book's grid and sizes, its risk tier and its initial mark."""
+                   mark_ppm: int = 500_000, mark_params: MarkParams | None = None,
+                   funding: FundingParams | None = None, active: bool = True) -> None:
+        """List a market: its book's grid and sizes, its risk tier, its initial mark (and index),
+        the guards of its mark service, its funding parameters (default: DEFAULT_FUNDING with the
+        tier's factors) and its phase: Active, or Draft until ``activate``."""
         market = _as_market_name(market)
         if not market or market in self._markets:
             raise InvalidInput(f"market name {market!r} is empty or already listed")
@@ -183,11 +207,21 @@ class ReferenceExchange:
             risk = RiskTier()
         elif not isinstance(risk, RiskTier):
             raise InvalidType("risk must be a perpcore.RiskTier")
+        if funding is None:
+            funding = FundingParams.for_tier(risk, **DEFAULT_FUNDING)
+        elif not isinstance(funding, FundingParams):
+            raise InvalidType("funding must be a perpcore.FundingParams")
+        if not isinstance(active, (bool, np.bool_)):
+            raise InvalidType("active must be a bool")
         book = ReferenceOrderBook(tick_ppm=tick_ppm, lot=lot, min_size=min_size,
                                   max_size=max_size)
-        m = _Market(market, book, risk, 0)
+        mark = self._valid_mark(mark_ppm)
+        sampler = reference_funding.ReferenceFundingSampler(
+            reference_funding.FundingParams(**funding.as_dict()))
+        services = MarketServices(market, mark, mark_params, funding, sampler,
+                                  active=bool(active))
+        m = _Market(market, book, risk, services.mark.mark_ppm, services)
         book.reducible = m.reducible
-        m.mark_ppm = self._valid_mark(mark_ppm)
         self._markets[market] = m
         self.ledger.add_market(market)
 
@@ -203,15 +237,149 @@ class ReferenceExchange:
         return self._market(market).risk
 
     def set_mark(self, market: str, price_ppm: int) -> CallResult:
-        """Set the market's mark (ppm, strictly inside (0, 1_000_000)); risk reads it from now on."""
+        """Set a trusted mark (ppm, strictly inside (0, 1_000_000)), which is also the index,
+        bypassing the oracle guards (backtests); risk reads it from now on. Draft or Active only
+        (MARKET_NOT_ACTIVE)."""
         m = self._market_or_none(market)
         if m is None:
             return CallResult(Code.UNKNOWN_MARKET)
-        m.mark_ppm = self._valid_mark(price_ppm)
+        price = self._valid_mark(price_ppm)
+        if m.services.phase > MarketPhase.ACTIVE:
+            return CallResult(Code.MARKET_NOT_ACTIVE)
+        m.services.trusted_mark(price)
+        m.mark_ppm = price
         return CallResult(Code.OK)
+
+    def update_oracle(self, market: str, raw_ppm: int, source_ts: int, now: int) -> CallResult:
+        """Feed one oracle reading through the market's mark service (bounds, deviation clamp,
+        smoothing, staleness); the mark risk uses becomes the service's mark at ``now``. While
+        the market resolves, readings are ignored and the mark follows its interpolation."""
+        m = self._market_or_none(market)
+        if m is None:
+            return CallResult(Code.UNKNOWN_MARKET)
+        event = m.services.oracle(raw_ppm, source_ts, now)
+        m.mark_ppm = event.mark_ppm
+        return CallResult(Code.OK, (event,))
+
+    def refresh_mark(self, market: str, now: int) -> CallResult:
+        """Recompute the mark at ``now`` without a reading (a resolving market's interpolation)."""
+        m = self._market_or_none(market)
+        if m is None:
+            return CallResult(Code.UNKNOWN_MARKET)
+        event = m.services.mark.event(as_i64(now, "now"), False)
+        m.mark_ppm = event.mark_ppm
+        return CallResult(Code.OK, (event,))
 
     def mark(self, market: str) -> int:
         return self._market(market).mark_ppm
+
+    def index(self, market: str) -> int:
+        """The market's index (funding's reference price), ppm."""
+        return self._market(market).services.mark.index_ppm
+
+    def mark_stale(self, market: str, now: int) -> bool:
+        """Whether the market's oracle-fed prices are stale at ``now`` (a trusted mark never is)."""
+        return self._market(market).services.stale(as_i64(now, "now"))
+
+    def phase(self, market: str) -> MarketPhase:
+        return self._market(market).services.phase
+
+    # ------------------------------------------------------------------ funding
+
+    def sample_funding(self, market: str) -> int | None:
+        """Take this block's premium sample from the book against the index (Active only; None
+        in any other phase, which runs no funding)."""
+        m = self._market(market)
+        if m.services.phase is not MarketPhase.ACTIVE:
+            return None
+        return m.services.sampler.sample(m.book, m.services.mark.index_ppm)
+
+    def close_funding_minute(self, market: str) -> int | None:
+        """Close the open minute (its padded median); None outside Active."""
+        m = self._market(market)
+        if m.services.phase is not MarketPhase.ACTIVE:
+            return None
+        return m.services.sampler.close_minute()
+
+    def close_funding_period(self, market: str, now: int) -> CallResult:
+        """Close the funding period at the current mark: the capped rate moves the cumulative
+        index (``FundingIndexUpdated`` on ``funding.event``). Positions settle it on their next
+        touch. MARKET_NOT_ACTIVE outside Active."""
+        m = self._market_or_none(market)
+        if m is None:
+            return CallResult(Code.UNKNOWN_MARKET)
+        now = as_i64(now, "now")
+        if m.services.phase is not MarketPhase.ACTIVE:
+            return CallResult(Code.MARKET_NOT_ACTIVE)
+        period = m.services.sampler.close_period(m.mark_ppm)
+        return CallResult(Code.OK, (m.services.period_event(period, now),))
+
+    def funding_index(self, market: str) -> int:
+        """The market's cumulative funding index, idx (1e-6 qq per contract)."""
+        return self._market(market).funding_index
+
+    def funding_pool(self, market: str) -> int:
+        """Funding paid in and not yet paid out (see ``perpcore.ledger``)."""
+        return self.ledger.markets[self._market(market).name].funding
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def activate(self, market: str, now: int) -> CallResult:
+        """Draft → Active: trading and funding start."""
+        m = self._market(market)
+        return CallResult(Code.OK, (m.services.advance(MarketPhase.ACTIVE, as_i64(now, "now")),))
+
+    def begin_resolution(self, market: str, resolved_ppm: int, now: int,
+                         window_s: int) -> CallResult:
+        """Active → Resolving: the outcome is ``resolved_ppm`` (0 and 1_000_000 included). Orders
+        that could add exposure (all but reduce-only ones) are cancelled, only reduce-only orders
+        are taken from now on, funding stops and the mark moves linearly to the resolved value
+        over ``window_s``."""
+        m = self._market(market)
+        value = as_price(resolved_ppm, "resolved_ppm")
+        now = as_i64(now, "now")
+        window = as_i64(window_s, "window_s")
+        if window < 0:
+            raise InvalidInput("window_s must be non-negative")
+        call = _Call(m)
+        call.events.append(m.services.advance(MarketPhase.RESOLVING, now))
+        self._cancel_orders(m, call, lambda o: not o.reduce_only, CancelReason.REDUCE_ONLY)
+        event = m.services.mark.begin_resolution(value, now, window)
+        m.mark_ppm = event.mark_ppm
+        call.events.append(event)
+        return CallResult(Code.OK, self._finish(call))
+
+    def resolve(self, market: str, now: int) -> CallResult:
+        """Resolving → Resolved: trading closes (every resting order is cancelled, reason
+        MARKET_CLOSED) and the mark is the resolved value."""
+        m = self._market(market)
+        now = as_i64(now, "now")
+        call = _Call(m)
+        call.events.append(m.services.advance(MarketPhase.RESOLVED, now))
+        self._cancel_orders(m, call, lambda o: True, CancelReason.MARKET_CLOSED)
+        m.mark_ppm = m.services.mark.resolved_ppm
+        return CallResult(Code.OK, self._finish(call))
+
+    def settle(self, market: str, now: int) -> CallResult:
+        """Resolved → Settled: every position settles its funding and closes at the resolved
+        value through the clearing pool; all position margin returns to ``available`` and open
+        interest is 0."""
+        m = self._market(market)
+        now = as_i64(now, "now")
+        call = _Call(m)
+        call.events.append(m.services.advance(MarketPhase.SETTLED, now))
+        price = m.services.mark.resolved_ppm
+        for account in sorted(m.positions):
+            p = m.positions[account]
+            self._settle_funding(m, account, p, call)
+            if p.size:
+                self._close_at(m, account, p, price, call)
+        for account in sorted(self.ledger.accounts):
+            margin = self.ledger.bucket(account, m.name)
+            if margin:
+                self.ledger.move(account, m.name, AVAILABLE, margin)
+                call.balances[account] = m.name
+        return CallResult(Code.OK, self._finish(call))
 
     # ------------------------------------------------------------------ money in and out
 
@@ -236,6 +404,8 @@ class ReferenceExchange:
         m = self._market_or_none(market)
         if m is None:
             return CallResult(Code.UNKNOWN_MARKET)
+        if not m.services.phase.allows_trading:
+            return CallResult(Code.MARKET_NOT_TRADING)
         if account not in self.ledger.accounts:
             return CallResult(Code.UNKNOWN_ACCOUNT)
         if self.ledger.bucket(account, AVAILABLE) < amount:
@@ -278,6 +448,10 @@ class ReferenceExchange:
             return WithdrawalResult(Code.UNKNOWN_WITHDRAWAL, withdrawal_id=wid)
         if now < w.due_at:
             return WithdrawalResult(Code.WITHDRAWAL_NOT_DUE, withdrawal_id=wid, due_at=w.due_at)
+        if any(m.services.stale(now) and m.positions.get(w.account, _NO_POSITION).size
+               for m in self._markets.values()):
+            return WithdrawalResult(Code.WITHDRAWAL_DEFERRED_STALE_MARK, withdrawal_id=wid,
+                                    due_at=w.due_at)
         del self._withdrawals[wid]
         call = _Call()
         call.balances[w.account] = None
@@ -321,6 +495,11 @@ class ReferenceExchange:
         m = self._market_or_none(market)
         if m is None:
             return SubmitResult(Code.UNKNOWN_MARKET, order_id=order_id)
+        phase = m.services.phase
+        if not phase.allows_trading:
+            return self._rejected(m, order_id, account, Code.MARKET_NOT_TRADING)
+        if not reduce_only and not phase.allows_new_exposure:
+            return self._rejected(m, order_id, account, Code.MARKET_REDUCE_ONLY)
         code = m.book.check_place(order_id, account, side, price, size, tif, stp, reduce_only)
         if code == Code.OK and account not in self.ledger.accounts:
             code = Code.UNKNOWN_ACCOUNT
@@ -429,7 +608,7 @@ class ReferenceExchange:
         account = as_i64(account, "account")
         p = self._market(market).positions.get(account) or _Position()
         return PositionView(p.size, p.open_notional, entry_price_ppm(p.size, p.open_notional),
-                            p.realized_pnl, p.status, p.settlement_status)
+                            p.realized_pnl, p.status, p.settlement_status, p.funding_paid)
 
     def margin(self, account: int, market: str) -> MarginView:
         """Equity, requirements and health of ``account`` in ``market`` at the mark."""
@@ -438,11 +617,12 @@ class ReferenceExchange:
         p = m.positions.get(account) or _Position()
         collateral = self.ledger.bucket(account, m.name) if account in self.ledger.accounts else 0
         upnl = unrealized_pnl_qq(p.size, p.open_notional, m.mark_ppm)
-        equity = collateral + upnl
+        funding = self._unsettled_funding(m, p)
+        equity = collateral + upnl + funding
         im = m.risk.initial_requirement_qq(p.size, m.mark_ppm, m.oi_notional())
         mm = m.risk.maintenance_requirement_qq(p.size, m.mark_ppm)
         health = equity * PRICE_SCALE_PPM // mm if mm > 0 else None  # floor
-        return MarginView(collateral, upnl, equity, im, mm, equity - im, health,
+        return MarginView(collateral, upnl, funding, equity, im, mm, equity - im, health,
                           mm > 0 and equity <= mm)
 
     def open_interest(self, market: str) -> int:
@@ -460,8 +640,10 @@ class ReferenceExchange:
         return self.ledger.markets[self._market(market).name].pool
 
     def bad_debt(self, market: str) -> int:
-        """Losses of this market's accounts that their position margin could not pay."""
-        return self._market(market).bad_debt
+        """Losses and funding payments of this market's accounts that their position margin
+        could not pay."""
+        m = self._market(market)
+        return m.bad_debt + m.funding_bad_debt
 
     def order_lock(self, market: str, order_id: int) -> int | None:
         """The margin still locked by a live order (None if the order is not live)."""
@@ -499,6 +681,13 @@ class ReferenceExchange:
                 raise IntegrityError(f"{m.name}: clearing pool {self.ledger.markets[m.name].pool}"
                                      f" + bad debt {m.bad_debt} != -open notional "
                                      f"{open_notional}")
+            unsettled = sum(p.size * (m.funding_index - p.funding_index)
+                            for p in m.positions.values())
+            funding_pool = self.ledger.markets[m.name].funding
+            if ((funding_pool + m.funding_bad_debt) * IDX_PER_QQ != m.funding_dust - unsettled
+                    or not 0 <= m.funding_dust < IDX_PER_QQ):
+                raise IntegrityError(f"{m.name}: funding pool {funding_pool} does not match the "
+                                     f"unsettled funding {unsettled} and dust {m.funding_dust}")
             for account, oids in m.reduce_only.items():
                 p = m.positions.get(account) or _Position()
                 total = sum(m.orders[oid].remaining for oid in oids)
@@ -568,7 +757,7 @@ class ReferenceExchange:
         # filled in full at the worst price, would the account stay at or above initial margin?
         new_size, new_on, realized = apply_fill(pos.size, pos.open_notional, signed, worst)
         collateral = (self.ledger.bucket(account, m.name) + lock + realized
-                      - risk.taker_fee_qq(q * worst))
+                      - risk.taker_fee_qq(q * worst) + self._unsettled_funding(m, pos))
         equity = collateral + unrealized_pnl_qq(new_size, new_on, mark)
         if equity < risk.initial_requirement_qq(new_size, mark, m.oi_notional(oi_after)):
             return lock, Code.BELOW_INITIAL_MARGIN
@@ -637,6 +826,7 @@ class ReferenceExchange:
             o.remaining -= q
             self.ledger.move(account, ORDERS, m.name, moved)
             p = m.position(account)
+            self._settle_funding(m, account, p, call)
             before = p.size
             p.size, p.open_notional, realized = apply_fill(p.size, p.open_notional, signed, price)
             p.realized_pnl += realized
@@ -661,7 +851,7 @@ class ReferenceExchange:
             rebate = min(-maker_fee, collected)
             self.ledger.pay_rebate(f.maker_account, m.name, rebate)
             collected -= rebate
-        self.ledger.fees_to_insurance(m.name, risk.insurance_share_qq(collected))
+        self.ledger.to_insurance(m.name, risk.insurance_share_qq(collected))
         m.open_interest += oi_delta
         call.events.append(OrderFilled(m.name, f.taker_order_id, f.taker_account,
                                        f.maker_order_id, f.maker_account, Side(taker_side),
@@ -675,6 +865,66 @@ class ReferenceExchange:
         v = self.margin(account, m.name)
         release = max(0, min(v.collateral_qq - v.initial_requirement_qq, v.free_collateral_qq))
         self.ledger.move(account, m.name, AVAILABLE, release)
+
+    @staticmethod
+    def _unsettled_funding(m: _Market, p: _Position) -> int:
+        """What the position would receive (+) or pay (-) if it settled funding now."""
+        return -funding_payment_qq(p.size, m.funding_index, p.funding_index)
+
+    def _settle_funding(self, m: _Market, account: int, p: _Position, call: _Call) -> None:
+        """Settle the funding a position owes or is owed since its last touch: the payer rounds
+        up, the receiver down, through the market's funding pool; the rounding surplus (dust)
+        goes to the insurance fund in whole quantums. A payment the position margin cannot cover
+        is funding bad debt."""
+        index = m.funding_index
+        if p.funding_index == index:
+            return
+        if p.size:
+            amount = funding_payment_qq(p.size, index, p.funding_index)
+            dust = amount * IDX_PER_QQ - p.size * (index - p.funding_index)  # in [0, 1e6)
+            if amount > 0:
+                m.funding_bad_debt += amount - self.ledger.collect(account, m.name, amount,
+                                                                   "funding")
+            elif amount < 0:
+                self.ledger.pay_from_pool(account, m.name, -amount, "funding")
+            m.funding_dust += dust
+            if m.funding_dust >= IDX_PER_QQ:
+                swept = m.funding_dust // IDX_PER_QQ
+                self.ledger.to_insurance(m.name, swept, "funding")
+                m.funding_dust -= swept * IDX_PER_QQ
+            p.funding_paid += amount
+            if amount:
+                call.events.append(FundingSettled(m.name, account, amount, index))
+                call.balances[account] = m.name
+        p.funding_index = index
+
+    def _close_at(self, m: _Market, account: int, p: _Position, price: int, call: _Call) -> None:
+        """Close a position at ``price`` against the clearing pool (settlement)."""
+        before = p.size
+        p.size, p.open_notional, realized = apply_fill(p.size, p.open_notional, -p.size, price)
+        p.realized_pnl += realized
+        p.status = PositionStatus.CLOSED
+        p.settlement_status = SettlementStatus.PENDING_SETTLE
+        if realized > 0:
+            self.ledger.pay_from_pool(account, m.name, realized)
+        elif realized < 0:
+            m.bad_debt += -realized - self.ledger.collect(account, m.name, -realized, "pool")
+        m.open_interest -= max(before, 0)
+        call.balances[account] = m.name
+        call.positions[account] = None
+
+    def _cancel_orders(self, m: _Market, call: _Call, which, reason: CancelReason) -> None:
+        """Cancel the live orders ``which(order)`` selects, in order id order."""
+        for oid in sorted(oid for oid, o in m.orders.items() if which(o)):
+            o = m.orders[oid]
+            r = m.book.cancel(oid)
+            if r.code != Code.OK:
+                raise IntegrityError(f"book refused to cancel order {oid}: {r.code}")
+            released = o.lock
+            remaining = o.remaining
+            self._drop_order(m, oid, call)
+            call.events.append(OrderCancelled(m.name, oid, o.account, remaining, reason,
+                                              released))
 
     def _drop_order(self, m: _Market, order_id: int, call: _Call) -> None:
         """Forget an order that left the book; its remaining lock returns to ``available``."""
