@@ -201,6 +201,8 @@ cdef class Exchange:
     cdef tuple _built_events(self)
     cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
                         int64_t* oi_delta) except -1
+    cdef int _position_trade(self, _Market m, Pos* p, int64_t signed_size,
+                             int64_t price_ppm) except -1
     cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1
     cdef int _apply_cancel(self, _Market m, const CancelRec* c) except -1
     cdef int _release_freed_margin(self, _Market m, int32_t a) except -1

@@ -1066,8 +1066,6 @@ cdef class Exchange:
         cdef int32_t a = o.account
         cdef Pos* p = &m.pos[a]
         cdef int64_t q = _abs(signed_size), moved = 0, before = p.size
-        cdef int64_t new_size = 0, new_on = 0, realized = 0, taken
-        cdef int status
         pc_mul_div_up(o.lock_qq, q, o.remaining, &moved)  # the filled share, ceil: <= lock
         o.lock_qq -= moved
         o.remaining -= q
@@ -1077,26 +1075,34 @@ cdef class Exchange:
         self._margin_add(p, moved)
         if p.funding_index_idx != m.funding_index_idx:
             self._settle_funding(m, a, p)
-        status = apply_fill_c(p.size, p.open_notional_qq, signed_size, price_ppm, &new_size,
-                              &new_on, &realized)
-        checked(status, 0)
+        self._position_trade(m, p, signed_size, price_ppm)
+        oi_delta[0] += _pos_part(p.size) - _pos_part(before)
+        self._touch_balance(a)
+        self._touch_position(a)
+        if _abs(p.size) < _abs(before) or (before != 0 and (p.size < 0) != (before < 0)):
+            p.reduced_call = self.call_id
+        return 0
+
+    cdef int _position_trade(self, _Market m, Pos* p, int64_t signed_size,
+                             int64_t price_ppm) except -1:
+        """A position buys (+) or sells (-) at `price_ppm`: it changes and realises PnL through
+        the clearing pool, which pays a profit; a loss is collected from the position margin and
+        what it cannot pay is bad debt."""
+        cdef int64_t new_size = 0, new_on = 0, realized = 0, taken
+        checked(apply_fill_c(p.size, p.open_notional_qq, signed_size, price_ppm, &new_size,
+                             &new_on, &realized), 0)
         p.size = new_size
         p.open_notional_qq = new_on
         p.realized_pnl_qq = _plus(p.realized_pnl_qq, realized)
         p.traded = 1
-        if realized > 0:  # the pool pays the profit
+        if realized > 0:
             m.pool_qq = _minus(m.pool_qq, realized)
             self._margin_add(p, realized)
-        elif realized < 0:  # the loss is collected from position margin; the rest is bad debt
+        elif realized < 0:
             taken = -realized if -realized < p.margin_qq else p.margin_qq
             self._margin_add(p, -taken)
             m.pool_qq = _plus(m.pool_qq, taken)
             m.bad_debt_qq = _plus(m.bad_debt_qq, -realized - taken)
-        oi_delta[0] += _pos_part(new_size) - _pos_part(before)
-        self._touch_balance(a)
-        self._touch_position(a)
-        if _abs(new_size) < _abs(before) or (before != 0 and (new_size < 0) != (before < 0)):
-            p.reduced_call = self.call_id
         return 0
 
     cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1:
@@ -1190,22 +1196,8 @@ cdef class Exchange:
     cdef int _close_at(self, _Market m, int32_t a, int64_t price_ppm) except -1:
         """Close the account's position at `price_ppm` against the clearing pool (settlement)."""
         cdef Pos* p = &m.pos[a]
-        cdef int64_t before = p.size, new_size = 0, new_on = 0, realized = 0, taken
-        cdef int status = apply_fill_c(p.size, p.open_notional_qq, _minus(0, p.size), price_ppm,
-                                       &new_size, &new_on, &realized)
-        checked(status, 0)
-        p.size = new_size
-        p.open_notional_qq = new_on
-        p.realized_pnl_qq = _plus(p.realized_pnl_qq, realized)
-        p.traded = 1
-        if realized > 0:  # the pool pays the profit
-            m.pool_qq = _minus(m.pool_qq, realized)
-            self._margin_add(p, realized)
-        elif realized < 0:  # the loss is collected from position margin; the rest is bad debt
-            taken = -realized if -realized < p.margin_qq else p.margin_qq
-            self._margin_add(p, -taken)
-            m.pool_qq = _plus(m.pool_qq, taken)
-            m.bad_debt_qq = _plus(m.bad_debt_qq, -realized - taken)
+        cdef int64_t before = p.size
+        self._position_trade(m, p, _minus(0, p.size), price_ppm)
         m.open_interest = _minus(m.open_interest, _pos_part(before))
         self._touch_balance(a)
         self._touch_position(a)

@@ -828,14 +828,7 @@ class ReferenceExchange:
             p = m.position(account)
             self._settle_funding(m, account, p, call)
             before = p.size
-            p.size, p.open_notional, realized = apply_fill(p.size, p.open_notional, signed, price)
-            p.realized_pnl += realized
-            p.status = PositionStatus.OPEN if p.size else PositionStatus.CLOSED
-            p.settlement_status = SettlementStatus.PENDING_SETTLE
-            if realized > 0:
-                self.ledger.pay_from_pool(account, m.name, realized)
-            elif realized < 0:
-                m.bad_debt += -realized - self.ledger.collect(account, m.name, -realized, "pool")
+            self._position_trade(m, account, p, signed, price)
             oi_delta += max(p.size, 0) - max(before, 0)
             if abs(p.size) < abs(before) or (before != 0 and (p.size < 0) != (before < 0)):
                 call.reduced[account] = None
@@ -898,17 +891,24 @@ class ReferenceExchange:
                 call.balances[account] = m.name
         p.funding_index = index
 
-    def _close_at(self, m: _Market, account: int, p: _Position, price: int, call: _Call) -> None:
-        """Close a position at ``price`` against the clearing pool (settlement)."""
-        before = p.size
-        p.size, p.open_notional, realized = apply_fill(p.size, p.open_notional, -p.size, price)
+    def _position_trade(self, m: _Market, account: int, p: _Position, signed: int,
+                        price: int) -> None:
+        """A position buys (+) or sells (-) at ``price``: it changes and realises PnL through the
+        clearing pool, which pays a profit; a loss is collected from the position margin and what
+        it cannot pay is bad debt."""
+        p.size, p.open_notional, realized = apply_fill(p.size, p.open_notional, signed, price)
         p.realized_pnl += realized
-        p.status = PositionStatus.CLOSED
+        p.status = PositionStatus.OPEN if p.size else PositionStatus.CLOSED
         p.settlement_status = SettlementStatus.PENDING_SETTLE
         if realized > 0:
             self.ledger.pay_from_pool(account, m.name, realized)
         elif realized < 0:
             m.bad_debt += -realized - self.ledger.collect(account, m.name, -realized, "pool")
+
+    def _close_at(self, m: _Market, account: int, p: _Position, price: int, call: _Call) -> None:
+        """Close a position at ``price`` against the clearing pool (settlement)."""
+        before = p.size
+        self._position_trade(m, account, p, -p.size, price)
         m.open_interest -= max(before, 0)
         call.balances[account] = m.name
         call.positions[account] = None
