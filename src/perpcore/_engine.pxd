@@ -198,6 +198,8 @@ cdef class Exchange:
     cdef int _settle_funding(self, _Market m, int32_t a, Pos* p) except -1
     cdef int _close_at(self, _Market m, int32_t a, int64_t price_ppm) except -1
     cdef int _cancel_for_phase(self, _Market m, bint all_orders, int reason) except -1
+    cdef int _cancel_order(self, _Market m, int32_t slot, int reason) except -1
+    cdef int _book_quiet(self, _Market m, int op, int64_t key, int64_t size) except -1
     cdef tuple _built_events(self)
     cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
                         int64_t* oi_delta) except -1

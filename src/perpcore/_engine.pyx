@@ -100,6 +100,7 @@ cdef int STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
 cdef int OP_PLACE = Op.PLACE
 cdef int OP_CANCEL = Op.CANCEL
 cdef int OP_CANCEL_ALL = Op.CANCEL_ALL
+cdef int OP_AMEND = Op.AMEND
 cdef int CMD_REDUCE_ONLY = FLAG_REDUCE_ONLY
 cdef int CANCEL_REDUCE_ONLY = CancelReason.REDUCE_ONLY
 cdef int CANCEL_MARKET_CLOSED = CancelReason.MARKET_CLOSED
@@ -1206,10 +1207,8 @@ cdef class Exchange:
     cdef int _cancel_for_phase(self, _Market m, bint all_orders, int reason) except -1:
         """Cancel the market's live orders (all of them, or all but the reduce-only ones) in
         order id order with `reason`, releasing their locks; the caller began the call."""
-        cdef int64_t k, order_id, remaining, released, account
+        cdef int64_t k, order_id
         cdef int32_t s
-        cdef int code
-        cdef EventRec* e
         cdef list ids = []
         for k in range(<int64_t>m.ids.mask + 1):
             s = m.ids.buckets[k].slot
@@ -1217,27 +1216,42 @@ cdef class Exchange:
                 ids.append(m.orders[s].order_id)
         ids.sort()
         for order_id in ids:
-            s = m.find_order(order_id)
-            m.book.reset_outputs()
-            m.book.begin_command(0)
-            m.book.want_deltas = False
-            try:
-                code = m.book.cancel_c(order_id)
-            finally:
-                m.book.want_deltas = True
-            if code != OK:
-                raise IntegrityError(f"book refused to cancel order {order_id}: {code}")
-            released = m.orders[s].lock_qq
-            remaining = m.orders[s].remaining
-            account = self.accts[m.orders[s].account].account
-            self._drop_order(m, s)
-            e = self._event(EV_ORDER_CANCELLED, m.index)
-            e.v[0] = order_id
-            e.v[1] = account
-            e.v[2] = remaining
-            e.v[3] = released
-            e.b0 = <uint8_t>reason
+            self._cancel_order(m, m.find_order(order_id), reason)
         return 0
+
+    cdef int _cancel_order(self, _Market m, int32_t slot, int reason) except -1:
+        """Take one live order out of the book on the exchange's own initiative: its lock returns
+        to `available` and an OrderCancelled with `reason` is recorded."""
+        cdef XOrder* o = &m.orders[slot]
+        cdef int64_t order_id = o.order_id, remaining = o.remaining, released = o.lock_qq
+        cdef int64_t account = self.accts[o.account].account
+        cdef EventRec* e
+        cdef int code = self._book_quiet(m, OP_CANCEL, order_id, 0)
+        if code != OK:
+            raise IntegrityError(f"book refused to cancel order {order_id}: {code}")
+        self._drop_order(m, slot)
+        e = self._event(EV_ORDER_CANCELLED, m.index)
+        e.v[0] = order_id
+        e.v[1] = account
+        e.v[2] = remaining
+        e.v[3] = released
+        e.b0 = <uint8_t>reason
+        return 0
+
+    cdef int _book_quiet(self, _Market m, int op, int64_t key, int64_t size) except -1:
+        """One book command (cancel or amend of order `key`, or cancel-all of account `key`) with
+        fresh output buffers and no L2 deltas; returns the book's code."""
+        m.book.reset_outputs()
+        m.book.begin_command(0)
+        m.book.want_deltas = False
+        try:
+            if op == OP_CANCEL:
+                return m.book.cancel_c(key)
+            if op == OP_CANCEL_ALL:
+                return m.book.cancel_all_c(key)
+            return m.book.amend_c(key, size, 0)  # same price, smaller: in place
+        finally:
+            m.book.want_deltas = True
 
     cdef tuple _built_events(self):
         """The running call's events so far as perpcore.events records (the buffer empties): a
@@ -1322,13 +1336,11 @@ cdef class Exchange:
         """Cancel or shrink resting reduce-only orders of the call's touched positions that would
         no longer only reduce (largest-priced last: the orders nearest the touch keep their size;
         for a short, the other way round)."""
-        cdef OrderBook book = m.book
-        cdef int64_t i, k, n, room, keep, rem, order_id
+        cdef int64_t i, k, n, room, keep
         cdef int32_t a, s, t
         cdef Pos* p
         cdef XOrder* o
         cdef int code
-        cdef EventRec* e
         for i in range(self.n_touched_positions):
             a = self.touched_positions[i]
             p = &m.pos[a]
@@ -1357,32 +1369,15 @@ cdef class Exchange:
                 room -= keep
                 if keep == o.remaining:
                     continue
-                order_id = o.order_id
-                rem = o.remaining
-                book.reset_outputs()
-                book.begin_command(0)
-                book.want_deltas = False
-                try:
-                    if keep == 0:
-                        code = book.cancel_c(order_id)
-                    else:
-                        code = book.amend_c(order_id, keep, 0)  # same price, smaller: in place
-                finally:
-                    book.want_deltas = True
+                if keep == 0:  # a reduce-only order locks nothing: nothing is released
+                    self._cancel_order(m, s, CANCEL_REDUCE_ONLY)
+                    continue
+                code = self._book_quiet(m, OP_AMEND, o.order_id, keep)
                 if code != OK:
-                    raise IntegrityError(f"book refused to trim reduce-only order {order_id}: "
-                                         f"{code}")
-                if keep == 0:
-                    self._drop_order(m, s)
-                    e = self._event(EV_ORDER_CANCELLED, m.index)
-                    e.v[0] = order_id
-                    e.v[1] = self.accts[a].account
-                    e.v[2] = rem
-                    e.v[3] = 0
-                    e.b0 = <uint8_t>CANCEL_REDUCE_ONLY
-                else:
-                    p.ro_remaining -= rem - keep
-                    o.remaining = keep
+                    raise IntegrityError(f"book refused to trim reduce-only order "
+                                         f"{o.order_id}: {code}")
+                p.ro_remaining -= o.remaining - keep
+                o.remaining = keep
         return 0
 
     cdef int cancel_c(self, _Market m, int64_t order_id) except -1:
@@ -1396,14 +1391,7 @@ cdef class Exchange:
     cdef int _cancel_in_book(self, _Market m, bint all_of_account, int64_t key) except -1:
         """Run one book cancel (by order id, or of every order of the account ``key``) without L2
         deltas, then release what it cancelled."""
-        cdef int code
-        m.book.reset_outputs()
-        m.book.begin_command(0)
-        m.book.want_deltas = False
-        try:
-            code = m.book.cancel_all_c(key) if all_of_account else m.book.cancel_c(key)
-        finally:
-            m.book.want_deltas = True
+        cdef int code = self._book_quiet(m, OP_CANCEL_ALL if all_of_account else OP_CANCEL, key, 0)
         if code != OK:
             return code
         self._apply_book_cancels(m)

@@ -420,3 +420,30 @@ def test_a_trusted_mark_makes_an_oracle_fed_market_fresh_again(exchange_cls):
     assert ex.mark_stale(M, 100)
     ex.set_mark(M, 510_000)
     assert not ex.mark_stale(M, 100)
+
+
+@pytest.mark.parametrize("call, error", [
+    (lambda ex: ex.update_oracle(M, 1_000_001, 1, 1), perpcore.InvalidInput),
+    (lambda ex: ex.update_oracle(M, 500_000, 5, 4), perpcore.InvalidInput),  # from the future
+    (lambda ex: ex.update_oracle(M, 0.5, 1, 1), perpcore.InvalidType),
+    (lambda ex: ex.begin_resolution(M, 1_000_001, 1, 10), perpcore.InvalidInput),
+    (lambda ex: ex.begin_resolution(M, 1_000_000, 1, -1), perpcore.InvalidInput),
+    (lambda ex: ex.begin_resolution(M, "1", 1, 10), perpcore.InvalidType),
+    (lambda ex: ex.activate("NOPE", 1), perpcore.InvalidInput),
+    (lambda ex: ex.add_market("X", funding=object()), perpcore.InvalidType),
+    (lambda ex: ex.add_market("X", mark_params=object()), perpcore.InvalidType),
+    (lambda ex: ex.add_market("X", active=1), perpcore.InvalidType),
+])
+def test_bad_arguments_to_the_new_calls_raise_and_change_nothing(ex, call, error):
+    trade(ex, 1, ALICE, BOB, 500_000, 10)
+    ex.submit(M, 5, CAROL, BUY, 400_000, 10)
+    before = (ex.phase(M), ex.mark(M), ex.index(M), ex.book(M).state_hash(), ex.markets,
+              ex.balances(CAROL), ex.funding_index(M))
+
+    with pytest.raises(error):
+        call(ex)
+
+    assert (ex.phase(M), ex.mark(M), ex.index(M), ex.book(M).state_hash(), ex.markets,
+            ex.balances(CAROL), ex.funding_index(M)) == before
+    assert ex.update_oracle("NOPE", 500_000, 1, 1).code == Code.UNKNOWN_MARKET
+    ex.check_integrity()

@@ -916,15 +916,19 @@ class ReferenceExchange:
     def _cancel_orders(self, m: _Market, call: _Call, which, reason: CancelReason) -> None:
         """Cancel the live orders ``which(order)`` selects, in order id order."""
         for oid in sorted(oid for oid, o in m.orders.items() if which(o)):
-            o = m.orders[oid]
-            r = m.book.cancel(oid)
-            if r.code != Code.OK:
-                raise IntegrityError(f"book refused to cancel order {oid}: {r.code}")
-            released = o.lock
-            remaining = o.remaining
-            self._drop_order(m, oid, call)
-            call.events.append(OrderCancelled(m.name, oid, o.account, remaining, reason,
-                                              released))
+            self._cancel_order(m, oid, reason, call)
+
+    def _cancel_order(self, m: _Market, order_id: int, reason: CancelReason, call: _Call) -> None:
+        """Take one live order out of the book on the exchange's own initiative: its lock returns
+        to ``available`` and an OrderCancelled with ``reason`` is recorded."""
+        o = m.orders[order_id]
+        remaining, released = o.remaining, o.lock
+        r = m.book.cancel(order_id)
+        if r.code != Code.OK:
+            raise IntegrityError(f"book refused to cancel order {order_id}: {r.code}")
+        self._drop_order(m, order_id, call)
+        call.events.append(OrderCancelled(m.name, order_id, o.account, remaining, reason,
+                                          released))
 
     def _drop_order(self, m: _Market, order_id: int, call: _Call) -> None:
         """Forget an order that left the book; its remaining lock returns to ``available``."""
@@ -956,16 +960,13 @@ class ReferenceExchange:
                 room -= keep
                 if keep == o.remaining:
                     continue
-                if keep == 0:
-                    r = m.book.cancel(oid)
-                    self._drop_order(m, oid, call)
-                    call.events.append(OrderCancelled(m.name, oid, account, o.remaining,
-                                                      CancelReason.REDUCE_ONLY, 0))
-                else:
-                    r = m.book.amend(oid, keep)
-                    o.remaining = keep
+                if keep == 0:  # a reduce-only order locks nothing: nothing is released
+                    self._cancel_order(m, oid, CancelReason.REDUCE_ONLY, call)
+                    continue
+                r = m.book.amend(oid, keep)
                 if r.code != Code.OK:
                     raise IntegrityError(f"book refused to trim reduce-only order {oid}: {r.code}")
+                o.remaining = keep
 
     def _finish(self, call: _Call) -> tuple[Event, ...]:
         m = call.market
