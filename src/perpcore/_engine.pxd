@@ -65,6 +65,8 @@ cdef struct Pos:
     int32_t ro_count
     int64_t reduced_call      # id of the last call that shrank or flipped it (margin release)
     uint8_t traded            # ever filled: settlement status PENDING_SETTLE
+    uint8_t liquidating       # under liquidation: status LIQUIDATING while size != 0
+    uint8_t changed           # in its market's `changed` list (the liquidation engine's scan)
     int64_t funding_index_idx # the market's cumulative funding index at its last touch
     int64_t funding_paid_qq   # funding settled so far (+ paid, - received)
 
@@ -138,6 +140,9 @@ cdef class _Market:
     cdef int32_t free_head
     cdef int32_t n_orders
     cdef IdTable ids                       # order id -> orders slot
+    cdef int32_t* changed                  # account slots whose position or position margin
+    cdef int64_t n_changed                 # changed since the liquidation engine last asked,
+    cdef int64_t changed_cap               # in first-change order (Pos.changed: listed once)
 
     cdef int32_t find_order(self, int64_t order_id) noexcept
     cdef int32_t add_order(self, int64_t order_id) except -1
@@ -177,6 +182,10 @@ cdef class Exchange:
     cdef int64_t n_events                  # records
     cdef int32_t* ro_order                 # scratch: reduce-only slots being trimmed, sorted
     cdef int64_t ro_order_cap
+    cdef bint call_liquidation             # the running call fills a liquidation order: no
+    #                                        taker fee, no maker rebate
+    cdef int64_t next_liquidation_order_id # the exchange's own IOC orders count down from 2**63-1
+    cdef object liquidator                 # perpcore.liquidation.Liquidator, made on first use
 
     cdef _Market _market_or_none(self, object market)
     cdef _Market _market(self, object market)
@@ -188,6 +197,7 @@ cdef class Exchange:
     cdef int _touch_balance(self, int32_t a) except -1
     cdef int _touch_position(self, int32_t a) except -1
     cdef int _finish(self, _Market m) except -1
+    cdef int _mark_changed(self, _Market m, int32_t a) except -1
     cdef object _take_events(self)
     cdef object _take_batch_events(self)
     cdef int _margin_add(self, Pos* p, int64_t delta_qq) except -1
@@ -199,6 +209,7 @@ cdef class Exchange:
     cdef int _close_at(self, _Market m, int32_t a, int64_t price_ppm) except -1
     cdef int _cancel_for_phase(self, _Market m, bint all_orders, int reason) except -1
     cdef int _cancel_order(self, _Market m, int32_t slot, int reason) except -1
+    cdef int32_t _liquidation_slot(self, object account) except? -2
     cdef int _book_quiet(self, _Market m, int op, int64_t key, int64_t size) except -1
     cdef tuple _built_events(self)
     cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,

@@ -28,6 +28,7 @@ from perpcore.exchange_types import (
     WithdrawalResult,
 )
 from perpcore.lifecycle import MarketPhase
+from perpcore.liquidation import LiquidationBlock
 from perpcore.mark import MarkParams
 
 _Int: TypeAlias = int | np.integer[Any]
@@ -103,6 +104,9 @@ class Exchange:
         """Credit ``amount_qq`` (> 0) to ``available``; the first deposit opens the account."""
     def add_margin(self, account: _Int, market: str, amount_qq: _Int) -> CallResult:
         """Move ``available`` into the account's position margin in ``market``."""
+    def fund_insurance(self, account: _Int, market: str, amount_qq: _Int) -> CallResult:
+        """Move ``available`` of ``account`` into the market's insurance fund (an operator's
+        top-up); it never comes back except through the fund's draws."""
     def request_withdrawal(self, account: _Int, amount_qq: _Int, now: _Int) -> WithdrawalResult:
         """Set ``amount_qq`` of ``available`` aside; payable from ``now + withdrawal_delay``."""
     def process_withdrawal(self, withdrawal_id: _Int, now: _Int) -> WithdrawalResult:
@@ -124,6 +128,12 @@ class Exchange:
     def process(self, market: str, commands: np.ndarray[Any, np.dtype[np.void]]) -> ExchangeBatch:
         """Run COMMAND_DTYPE commands (PLACE, CANCEL, CANCEL_ALL) through one market with the
         per-call semantics: one EXCHANGE_RESULT_DTYPE row per command and all events in order."""
+    # ------------------------------------------------------------------ liquidation
+    def liquidate(self, now: _Int) -> LiquidationBlock:
+        """Run one block of the liquidation engine over every market (see
+        ``perpcore.liquidation``): liquidatable positions close through the book at or better
+        than their fillable price, the insurance fund pays or collects the difference to their
+        bankruptcy value, and insolvent remainders the fund cannot cover are deleveraged."""
     # ------------------------------------------------------------------ queries
     def balances(self, account: _Int) -> Balances: ...
     def position(self, account: _Int, market: str) -> PositionView: ...

@@ -52,7 +52,8 @@ from perpcore.book_types import (
 from perpcore.codes import Code
 from perpcore.errors import IntegrityError, InvalidInput, InvalidType
 from perpcore.events import (
-    BalanceUpdated, Deposited, FundingSettled, MarginAdded, OrderAccepted, OrderCancelled,
+    BalanceUpdated, Deposited, FundingSettled, InsuranceCredited, MarginAdded, OrderAccepted,
+    OrderCancelled,
     OrderCreated, OrderFilled, OrderRejected, PositionStatus, PositionUpdated, SettlementStatus,
     WithdrawalExecuted, WithdrawalRejected, WithdrawalRequested,
 )
@@ -96,7 +97,9 @@ cdef extern from *:
 cdef int BUY = Side.BUY
 cdef int TIF_GTC = TimeInForce.GTC
 cdef int TIF_MARKET = TimeInForce.MARKET
+cdef int TIF_IOC = TimeInForce.IOC
 cdef int STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
+cdef int STP_EXPIRE_TAKER = SelfTradePrevention.EXPIRE_TAKER
 cdef int OP_PLACE = Op.PLACE
 cdef int OP_CANCEL = Op.CANCEL
 cdef int OP_CANCEL_ALL = Op.CANCEL_ALL
@@ -104,14 +107,17 @@ cdef int OP_AMEND = Op.AMEND
 cdef int CMD_REDUCE_ONLY = FLAG_REDUCE_ONLY
 cdef int CANCEL_REDUCE_ONLY = CancelReason.REDUCE_ONLY
 cdef int CANCEL_MARKET_CLOSED = CancelReason.MARKET_CLOSED
+cdef int CANCEL_LIQUIDATION = CancelReason.LIQUIDATION
 cdef int PHASE_ACTIVE = MarketPhase.ACTIVE
 cdef int PHASE_RESOLVING = MarketPhase.RESOLVING
 cdef int POSITION_OPEN = PositionStatus.OPEN
+cdef int POSITION_LIQUIDATING = PositionStatus.LIQUIDATING
 cdef int POSITION_CLOSED = PositionStatus.CLOSED
 cdef int SETTLE_PENDING = SettlementStatus.PENDING_SETTLE
 cdef int SETTLE_SYNCHRONIZED = SettlementStatus.SYNCHRONIZED
 cdef int64_t SCALE = PRICE_SCALE_PPM
 cdef int64_t IDX_PER_QQ = 1_000_000  # funding index units (idx) per quote quantum and contract
+cdef int64_t LIQUIDATION_ORDER_ID_FIRST = 0x7FFFFFFFFFFFFFFF  # the exchange's own orders: down
 
 cdef int OK = Code.OK
 cdef int E_OP = Code.INVALID_OP
@@ -566,6 +572,7 @@ cdef class _Market:
         free(self.pos)
         free(self.orders)
         free(self.ids.buckets)
+        free(self.changed)
 
     cdef int32_t find_order(self, int64_t order_id) noexcept:
         return _table_find(&self.ids, order_id)
@@ -646,6 +653,13 @@ cdef inline int64_t _unsettled_funding(_Market m, const Pos* p) except? -1:
     return _minus(0, _funding_payment(p.size, m.funding_index_idx, p.funding_index_idx))
 
 
+cdef inline int _position_status(const Pos* p) noexcept:
+    """CLOSED when flat, else LIQUIDATING under liquidation, else OPEN."""
+    if p.size == 0:
+        return POSITION_CLOSED
+    return POSITION_LIQUIDATING if p.liquidating else POSITION_OPEN
+
+
 cdef inline int _enum_arg(int64_t v) noexcept:
     """An enum argument as a C int; anything out of byte range becomes 255 (invalid), as the
     book's own conversion does."""
@@ -716,6 +730,7 @@ cdef class Exchange:
         self.withdrawals = {}
         self.next_withdrawal_id = 1
         self.call_market = -1
+        self.next_liquidation_order_id = LIQUIDATION_ORDER_ID_FIRST
         self.accts = <Acct*>_grow_array(NULL, &self.accounts_cap, sizeof(Acct), FIRST_ACCOUNTS)
         self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
                                             FIRST_EVENT_WORDS)
@@ -835,21 +850,26 @@ cdef class Exchange:
     cdef int _finish(self, _Market m) except -1:
         """Position events of the touched positions, then balance events of the touched
         accounts, each with the state at the end of the call; `m` is the call's market (None for
-        calls outside any market)."""
+        calls outside any market). In a market, the touched accounts join its `changed` list
+        unless already in it: those with balances in first-touch order, then those with only a
+        position touched (rare: a status change), in their order."""
         cdef int64_t i
         cdef int32_t a, mi = self.call_market
+        cdef bint position_only = False
         cdef Pos* p
         cdef Acct* acct
         cdef EventRec* e
         for i in range(self.n_touched_positions):
             a = self.touched_positions[i]
             p = &m.pos[a]
+            if not p.changed and self.accts[a].balance_call != self.call_id:
+                position_only = True  # listed after the balance loop below
             e = self._event(EV_POSITION_UPDATED, mi)
             e.v[0] = self.accts[a].account
             e.v[1] = p.size
             e.v[2] = p.open_notional_qq
             e.v[3] = p.realized_pnl_qq
-            e.b0 = <uint8_t>(POSITION_OPEN if p.size != 0 else POSITION_CLOSED)
+            e.b0 = <uint8_t>_position_status(p)
             e.b1 = <uint8_t>(SETTLE_PENDING if p.traded else SETTLE_SYNCHRONIZED)
         for i in range(self.n_touched_balances):
             a = self.touched_balances[i]
@@ -859,9 +879,29 @@ cdef class Exchange:
             e.v[1] = acct.available_qq
             e.v[2] = acct.orders_qq
             e.v[3] = acct.withdraw_qq
-            e.v[4] = m.pos[a].margin_qq if mi >= 0 else 0
+            if mi >= 0:
+                p = &m.pos[a]
+                e.v[4] = p.margin_qq
+                if not p.changed:
+                    self._mark_changed(m, a)
+            else:
+                e.v[4] = 0
+        if position_only:
+            for i in range(self.n_touched_positions):
+                a = self.touched_positions[i]
+                if not m.pos[a].changed:
+                    self._mark_changed(m, a)
         if PERPCORE_DEBUG:
             self._debug_check_after_call()
+        return 0
+
+    cdef int _mark_changed(self, _Market m, int32_t a) except -1:
+        """Append the account slot to the market's `changed` list (the caller saw it absent)."""
+        if m.n_changed == m.changed_cap:
+            m.changed = <int32_t*>_grow_array(m.changed, &m.changed_cap, sizeof(int32_t), 16)
+        m.changed[m.n_changed] = a
+        m.n_changed += 1
+        m.pos[a].changed = 1
         return 0
 
     cdef object _take_events(self):
@@ -1096,6 +1136,8 @@ cdef class Exchange:
         p.open_notional_qq = new_on
         p.realized_pnl_qq = _plus(p.realized_pnl_qq, realized)
         p.traded = 1
+        if new_size == 0:
+            p.liquidating = 0
         if realized > 0:
             m.pool_qq = _minus(m.pool_qq, realized)
             self._margin_add(p, realized)
@@ -1120,6 +1162,10 @@ cdef class Exchange:
         # fees: the taker's first, so a rebate is paid out of fees actually collected
         taker_fee = _fee(notional, m.taker_fee_ppm)
         maker_fee = _fee(notional, m.maker_fee_ppm)
+        if self.call_liquidation:  # the liquidated account pays no trading fee, its maker no rebate
+            taker_fee = 0
+            if maker_fee < 0:
+                maker_fee = 0
         collected = taker_fee if taker_fee < m.pos[ta].margin_qq else m.pos[ta].margin_qq
         self._margin_add(&m.pos[ta], -collected)
         m.fees_qq = _plus(m.fees_qq, collected)
@@ -1434,6 +1480,7 @@ cdef class Exchange:
         cdef int32_t a, s, t
         cdef int64_t k, n, total, longs, shorts
         cdef object open_notional, unsettled
+        cdef set listed
         cdef Pos* p
         cdef XOrder* o
         cdef OrderBook book
@@ -1468,8 +1515,18 @@ cdef class Exchange:
             longs = shorts = 0
             open_notional = 0
             unsettled = 0  # in idx
+            listed = set()
+            for k in range(m.n_changed):
+                a = m.changed[k]
+                if not 0 <= a < self.n_accounts or not m.pos[a].changed or a in listed:
+                    raise IntegrityError(f"{m.name}: the changed list is broken at slot {a}")
+                listed.add(a)
             for a in range(self.n_accounts):
                 p = &m.pos[a]
+                if p.changed != (a in listed) or (p.liquidating and p.size == 0):
+                    raise IntegrityError(f"{m.name}: account {self.accts[a].account}: changed flag "
+                                         f"{p.changed} or liquidating flag {p.liquidating} is "
+                                         f"wrong")
                 longs += _pos_part(p.size)
                 shorts += _pos_part(-p.size)
                 open_notional += p.open_notional_qq
@@ -1845,6 +1902,34 @@ cdef class Exchange:
         self._finish(m)
         return _call_result(_CODE_OK, self._take_events())
 
+    def fund_insurance(self, account, market, amount_qq):
+        """Move ``available`` of ``account`` into the market's insurance fund (an operator's
+        top-up); it never comes back except through the fund's draws."""
+        cdef int64_t acct = _valid_account(account)
+        cdef int64_t amount = _as_i64(amount_qq, "amount_qq")
+        cdef _Market m
+        cdef int32_t a
+        cdef int64_t fund
+        if amount <= 0:
+            raise InvalidInput(f"amount_qq={amount} must be positive")
+        m = self._market_or_none(market)
+        if m is None:
+            return _call_result(_UNKNOWN_MARKET, ())
+        a = _table_find(&self.account_ids, acct)
+        if a < 0:
+            return _call_result(_UNKNOWN_ACCOUNT, ())
+        if self.accts[a].available_qq < amount:
+            return _call_result(_INSUFFICIENT_AVAILABLE, ())
+        fund = _plus(m.insurance_fund_qq, amount)
+        self.accts[a].available_qq -= amount
+        m.insurance_fund_qq = fund
+        self._reset_events()
+        self._begin_call(-1)
+        self._touch_balance(a)
+        self._finish(None)
+        return _call_result(_CODE_OK, (InsuranceCredited(m.name, acct, amount, fund),)
+                            + self._built_events())
+
     def request_withdrawal(self, account, amount_qq, now):
         """Set ``amount_qq`` of ``available`` aside; it may be paid from ``now + withdrawal_delay``."""
         cdef int64_t acct = _valid_account(account)
@@ -2062,6 +2147,189 @@ cdef class Exchange:
         self._reset_events()
         return r
 
+    # ================================================================== liquidation
+
+    def liquidate(self, now):
+        """Run one block of the liquidation engine over every market (see
+        ``perpcore.liquidation``): liquidatable positions close through the book at or better
+        than their fillable price, the insurance fund pays or collects the difference to their
+        bankruptcy value, and insolvent remainders the fund cannot cover are deleveraged."""
+        cdef int64_t t = _as_i64(now, "now")
+        if self.liquidator is None:
+            from perpcore.liquidation import Liquidator  # imports this module's package
+            self.liquidator = Liquidator(self)
+        return self.liquidator.run_block(t)
+
+    # The liquidation engine's hooks: each is one call of its own, returning its events.
+
+    cdef int32_t _liquidation_slot(self, object account) except? -2:
+        """The account's slot, or -1 if it never deposited."""
+        return _table_find(&self.account_ids, _as_i64(account, "account"))
+
+    def _liquidation_changes(self, market):
+        """Accounts whose position or position margin in ``market`` changed since the last ask."""
+        cdef _Market m = self._market(market)
+        cdef int64_t i
+        cdef int32_t a
+        cdef list out = []
+        for i in range(m.n_changed):
+            a = m.changed[i]
+            m.pos[a].changed = 0
+            out.append(self.accts[a].account)
+        m.n_changed = 0
+        return out
+
+    def _liquidation_set_status(self, market, account, liquidating):
+        """Enter (True) or leave (False) liquidation: the position's status LIQUIDATING/OPEN."""
+        cdef _Market m = self._market(market)
+        cdef int32_t a = self._liquidation_slot(account)
+        cdef Pos* p
+        if a < 0:
+            raise IntegrityError(f"account {account} holds no position in {m.name}")
+        p = &m.pos[a]
+        p.liquidating = 1 if (bool(liquidating) and p.size != 0) else 0
+        self._reset_events()
+        self._begin_call(m.index)
+        self._touch_position(a)
+        self._finish(m)
+        return self._built_events()
+
+    def _liquidation_cancel_orders(self, market, account):
+        """Cancel the account's live orders in ``market`` (CancelReason.LIQUIDATION)."""
+        cdef _Market m = self._market(market)
+        cdef int32_t a = self._liquidation_slot(account), s
+        cdef int64_t k, order_id
+        cdef list ids = []
+        self._reset_events()
+        self._begin_call(m.index)
+        if a >= 0:
+            for k in range(<int64_t>m.ids.mask + 1):
+                s = m.ids.buckets[k].slot
+                if s != -1 and m.orders[s].account == a:
+                    ids.append(m.orders[s].order_id)
+            ids.sort()
+            for order_id in ids:
+                self._cancel_order(m, m.find_order(order_id), CANCEL_LIQUIDATION)
+        self._finish(m)
+        return self._built_events()
+
+    def _liquidation_trade(self, market, account, side, size, price_ppm):
+        """An IOC order of the exchange's own (no margin check, no lock) for ``account`` at limit
+        ``price_ppm``, which must only shrink its position; the account pays no trading fee and
+        its makers no rebate. Returns (contracts filled, events)."""
+        cdef _Market m = self._market(market)
+        cdef int32_t a = self._liquidation_slot(account), slot
+        cdef int side_ = _enum_arg(_as_i64(side, "side"))
+        cdef int64_t size_ = _as_i64(size, "size")
+        cdef int64_t price = _as_i64(price_ppm, "price_ppm")
+        cdef int64_t held = m.pos[a].size if a >= 0 else 0
+        cdef int64_t order_id, filled, i
+        cdef OrderBook book = m.book
+        cdef XOrder* o
+        cdef int code
+        if held == 0 or (side_ == BUY) != (held < 0) or not 0 < size_ <= _abs(held):
+            raise IntegrityError(f"liquidation order of {size} on side {side} does not reduce "
+                                 f"position {held}")
+        order_id = self.next_liquidation_order_id
+        self.next_liquidation_order_id -= 1
+        self._reset_events()
+        self._begin_call(m.index)
+        book.reset_outputs()
+        book.begin_command(0)
+        book.want_deltas = False
+        try:
+            code = book.place_c(order_id, self.accts[a].account, side_, TIF_IOC, STP_EXPIRE_TAKER,
+                                0, price, size_)
+        finally:
+            book.want_deltas = True
+        if code != OK:
+            raise IntegrityError(f"the book refused liquidation order {order_id}: {code}")
+        slot = m.add_order(order_id)
+        o = &m.orders[slot]
+        o.remaining = size_
+        o.price_ppm = price
+        o.account = a
+        o.side = <uint8_t>side_
+        self.call_liquidation = True
+        try:
+            for i in range(book.n_fills):
+                self._apply_fill(m, &book.fills[i], slot)
+        finally:
+            self.call_liquidation = False
+        self._release_reduced(m)
+        self._apply_book_cancels(m)
+        filled = book.out_filled
+        slot = m.find_order(order_id)
+        if slot != -1:
+            self._drop_order(m, slot)
+        self._trim_reduce_only(m)
+        self._finish(m)
+        return filled, self._built_events()
+
+    def _liquidation_insurance(self, market, account, amount_qq):
+        """The market's insurance fund pays ``amount_qq`` (> 0) into the account's position
+        margin, or collects -``amount_qq`` (< 0) from it."""
+        cdef _Market m = self._market(market)
+        cdef int32_t a = self._liquidation_slot(account)
+        cdef int64_t amount = _as_i64(amount_qq, "amount_qq"), owed
+        cdef Pos* p
+        if a < 0:
+            raise IntegrityError(f"unknown account {account}")
+        p = &m.pos[a]
+        if amount > 0:
+            if amount > m.insurance_fund_qq:
+                raise IntegrityError(f"insurance fund of {m.name} holds {m.insurance_fund_qq}, "
+                                     f"cannot pay {amount}")
+            m.insurance_fund_qq -= amount
+            self._margin_add(p, amount)
+        elif amount < 0:
+            owed = _minus(0, amount)
+            if owed > p.margin_qq:  # checked first: nothing moves on an error
+                raise IntegrityError(f"position margin of {account} cannot pay {owed}")
+            self._margin_add(p, -owed)
+            m.insurance_fund_qq = _plus(m.insurance_fund_qq, owed)
+        self._reset_events()
+        self._begin_call(m.index)
+        self._touch_balance(a)
+        self._finish(m)
+        return self._built_events()
+
+    def _liquidation_deleverage(self, market, account, counterparty, size, price_ppm):
+        """Close ``size`` contracts of ``account`` against the opposite position of
+        ``counterparty`` at ``price_ppm`` (in [0, 1e6]), off the book and without fees."""
+        cdef _Market m = self._market(market)
+        cdef int64_t acct = _as_i64(account, "account")
+        cdef int64_t other = _as_i64(counterparty, "counterparty")
+        cdef int64_t size_ = _as_i64(size, "size")
+        cdef int64_t price = _as_i64(price_ppm, "price_ppm")
+        cdef int32_t a = _table_find(&self.account_ids, acct)
+        cdef int32_t c = _table_find(&self.account_ids, other)
+        cdef int64_t ps = m.pos[a].size if a >= 0 else 0
+        cdef int64_t qs = m.pos[c].size if c >= 0 else 0
+        cdef int64_t oi_delta = 0, before
+        cdef int32_t x
+        cdef Pos* p
+        if (acct == other or ps == 0 or qs == 0 or (ps > 0) == (qs > 0)
+                or not 0 < size_ <= min(_abs(ps), _abs(qs)) or not 0 <= price <= SCALE):
+            raise IntegrityError(f"cannot deleverage {size} of {ps} against {qs} at {price_ppm}")
+        self._reset_events()
+        self._begin_call(m.index)
+        for x in (a, c):
+            p = &m.pos[x]
+            if p.funding_index_idx != m.funding_index_idx:
+                self._settle_funding(m, x, p)
+            before = p.size
+            self._position_trade(m, p, -size_ if before > 0 else size_, price)
+            oi_delta += _pos_part(p.size) - _pos_part(before)
+            self._touch_balance(x)
+            self._touch_position(x)
+        m.open_interest = _plus(m.open_interest, oi_delta)
+        self._release_freed_margin(m, a)
+        self._release_freed_margin(m, c)
+        self._trim_reduce_only(m)
+        self._finish(m)
+        return self._built_events()
+
     # ================================================================== queries
 
     def balances(self, account):
@@ -2089,8 +2357,7 @@ cdef class Exchange:
         _put(r, &POSITION_VIEW, 1, p.open_notional_qq)
         _put(r, &POSITION_VIEW, 2, entry_price_ppm_c(p.size, p.open_notional_qq))
         _put(r, &POSITION_VIEW, 3, p.realized_pnl_qq)
-        _put(r, &POSITION_VIEW, 4,
-             _POSITION_STATUSES[POSITION_OPEN if p.size else POSITION_CLOSED])
+        _put(r, &POSITION_VIEW, 4, _POSITION_STATUSES[_position_status(p)])
         _put(r, &POSITION_VIEW, 5,
              _SETTLEMENT_STATUSES[SETTLE_PENDING if p.traded else SETTLE_SYNCHRONIZED])
         _put(r, &POSITION_VIEW, 6, p.funding_paid_qq)

@@ -17,6 +17,7 @@ cdef extern from "_fixedpoint.h" nogil:
     pc_i128 pc_wide_sub(pc_i128 a, pc_i128 b)
     bint pc_wide_lt(pc_i128 a, pc_i128 b)
     bint pc_wide_le(pc_i128 a, pc_i128 b)
+    pc_i128 pc_wide_div_ceil(pc_i128 a, pc_i128 b)
     int pc_narrow(pc_i128 v, int64_t *out)
     int pc_wide_div_down(pc_i128 n, pc_i128 d, int64_t *out)
     int pc_wide_div_up(pc_i128 n, pc_i128 d, int64_t *out)

@@ -13,7 +13,8 @@ from libc.stdint cimport int64_t
 
 from perpcore._fixedpoint cimport (
     PC_OK, PC_OVERFLOW, pc_add, pc_i128, pc_mul_div_down, pc_mul_div_up, pc_narrow, pc_wide,
-    pc_wide_add, pc_wide_div_down, pc_wide_div_up, pc_wide_mul, pc_wide_sub,
+    pc_wide_add, pc_wide_div_ceil, pc_wide_div_down, pc_wide_div_up, pc_wide_le, pc_wide_mul,
+    pc_wide_sub,
 )
 
 
@@ -25,6 +26,13 @@ cdef class RiskTier:
     cdef readonly int64_t taker_fee_ppm
     cdef readonly int64_t maker_fee_ppm
     cdef readonly int64_t insurance_share_ppm
+    cdef readonly int64_t liquidation_fee_ppm
+    cdef readonly int64_t bankruptcy_adjustment_ppm
+    cdef readonly int64_t spread_to_mmr_ppm
+    cdef readonly int64_t liquidation_portion_ppm
+    cdef readonly int64_t liquidation_min_notional_qq
+    cdef readonly int64_t liquidation_max_notional_qq
+    cdef readonly int64_t insurance_max_draw_qq
 
 
 cdef inline int64_t at_risk_factor_ppm(int64_t size, int64_t price_ppm) noexcept nogil:
@@ -150,6 +158,47 @@ cdef inline int bankruptcy_price_ppm_c(int64_t size, int64_t close_size, int64_t
     # buy close_size: pay close * mark + share, per contract rounded down
     return pc_wide_div_down(pc_wide_add(at_mark_qq, pc_wide(share_qq)), pc_wide(close_size),
                             out_ppm)
+
+
+cdef inline bint _liquidatable_at(int64_t size, int64_t open_notional_qq, int64_t collateral_qq,
+                                   int64_t mmf_ppm, int64_t price_ppm) noexcept nogil:
+    """collateral + size * p - open notional <= ceil(at-risk notional(p) * mmf / 1e6), exactly."""
+    cdef pc_i128 equity = pc_wide_sub(pc_wide_add(pc_wide(collateral_qq),
+                                                  pc_wide_mul(size, price_ppm)),
+                                      pc_wide(open_notional_qq))
+    cdef pc_i128 mmr = pc_wide_div_ceil(
+        pc_wide_mul(size, at_risk_factor_ppm(size, price_ppm) * mmf_ppm), pc_wide(1_000_000))
+    return pc_wide_le(equity, mmr)
+
+
+cdef inline int64_t liquidation_price_ppm_c(int64_t size, int64_t open_notional_qq,
+                                            int64_t collateral_qq, int64_t mmf_ppm) noexcept nogil:
+    """The mark at which the position (size != 0) becomes liquidatable: equity (collateral +
+    unrealized PnL, collateral holding the position margin and unsettled funding) at or below the
+    maintenance requirement, which is then > 0. Equity minus maintenance grows with the mark for a
+    long and shrinks for a short, so a long is liquidatable exactly at marks <= the result (0:
+    at no mark inside (0, 1e6)) and a short at marks >= it (1_000_000: at none). Found by
+    bisection over the integer marks 1 .. 999_999 with the exact predicate."""
+    cdef int64_t lo = 1, hi = 999_999, mid
+    if size > 0:  # the largest liquidatable mark
+        if not _liquidatable_at(size, open_notional_qq, collateral_qq, mmf_ppm, lo):
+            return 0
+        while lo < hi:  # invariant: liquidatable at lo
+            mid = hi - (hi - lo) // 2
+            if _liquidatable_at(size, open_notional_qq, collateral_qq, mmf_ppm, mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+    if not _liquidatable_at(size, open_notional_qq, collateral_qq, mmf_ppm, hi):
+        return 1_000_000
+    while lo < hi:  # the smallest liquidatable mark; invariant: liquidatable at hi
+        mid = lo + (hi - lo) // 2
+        if _liquidatable_at(size, open_notional_qq, collateral_qq, mmf_ppm, mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
 
 
 cdef inline int64_t fillable_price_ppm_c(int64_t size, int64_t mark_ppm, int64_t equity_qq,

@@ -62,6 +62,11 @@ def bankruptcy_price_ppm(size: _Int, close_size: _Int, mark_ppm: _Int, equity_qq
     closing a long, down when closing a short. Not clamped: may be negative for a long or above
     1_000_000 for a short."""
 
+def liquidation_price_ppm(size: _Int, open_notional_qq: _Int, collateral_qq: _Int,
+                          mmf_ppm: _Int) -> int:
+    """The mark at which the position becomes liquidatable (equity <= maintenance > 0), given its
+    collateral (position margin + unsettled funding): a long is liquidatable at every mark <= the
+    result (0: at none inside (0, 1e6)), a short at every mark >= it (1_000_000: at none)."""
 def fillable_price_ppm(size: _Int, mark_ppm: _Int, equity_qq: _Int, mmr_qq: _Int,
                        bankruptcy_adjustment_ppm: _Int, spread_to_mmr_ppm: _Int,
                        tick_ppm: _Int) -> int:
@@ -76,7 +81,12 @@ class RiskTier:
 
     def __init__(self, *, base_imf_ppm: _Int = 100_000, mmf_ppm: _Int = 50_000,
                  oi_lower_cap_qq: _Int = 0, oi_upper_cap_qq: _Int = 0, taker_fee_ppm: _Int = 500,
-                 maker_fee_ppm: _Int = 100, insurance_share_ppm: _Int = 200_000) -> None: ...
+                 maker_fee_ppm: _Int = 100, insurance_share_ppm: _Int = 200_000,
+                 liquidation_fee_ppm: _Int = 5_000, bankruptcy_adjustment_ppm: _Int = 1_000_000,
+                 spread_to_mmr_ppm: _Int = 100_000, liquidation_portion_ppm: _Int = 500_000,
+                 liquidation_min_notional_qq: _Int = 10_000_000,
+                 liquidation_max_notional_qq: _Int = 100_000_000_000_000,
+                 insurance_max_draw_qq: _Int = 100_000_000_000_000) -> None: ...
     @property
     def base_imf_ppm(self) -> int:
         """Initial margin factor below the lower OI cap, 0 < x <= 1_000_000."""
@@ -98,6 +108,27 @@ class RiskTier:
     @property
     def insurance_share_ppm(self) -> int:
         """Share of collected fees sent to the insurance fund, 0 .. 1_000_000."""
+    @property
+    def liquidation_fee_ppm(self) -> int:
+        """Cap of a liquidation fill's fee to the insurance fund, of its notional, 0 .. 1e6."""
+    @property
+    def bankruptcy_adjustment_ppm(self) -> int:
+        """The fillable price's BA (dYdX), 1_000_000 .. 1_000_000_000."""
+    @property
+    def spread_to_mmr_ppm(self) -> int:
+        """The fillable price's SMMR (dYdX): spread as a fraction of the MMR, 1 .. 1e6."""
+    @property
+    def liquidation_portion_ppm(self) -> int:
+        """Most of a position's notional one liquidation closes, 1 .. 1e6."""
+    @property
+    def liquidation_min_notional_qq(self) -> int:
+        """Least notional one liquidation closes (a smaller position closes whole), >= 0."""
+    @property
+    def liquidation_max_notional_qq(self) -> int:
+        """Most notional an account's liquidations close per block across markets, >= 1."""
+    @property
+    def insurance_max_draw_qq(self) -> int:
+        """Most the market's insurance fund pays out per block, >= 1."""
     def imf_ppm(self, oi_notional_qq: _Int) -> int:
         """The initial margin factor at this OI notional (post-trade, at the mark)."""
     def initial_requirement_qq(self, size: _Int, price_ppm: _Int, oi_notional_qq: _Int) -> int:

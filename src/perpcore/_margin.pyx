@@ -202,6 +202,20 @@ def fillable_price_ppm(size, mark_ppm, equity_qq, mmr_qq, bankruptcy_adjustment_
     return fillable_price_ppm_c(s, m, e, r, ba, smmr, tick)
 
 
+def liquidation_price_ppm(size, open_notional_qq, collateral_qq, mmf_ppm):
+    """The mark at which a position becomes liquidatable (equity <= maintenance > 0), with
+    collateral_qq its position margin plus unsettled funding: a long is liquidatable at every mark
+    <= the result (0: at none inside (0, 1e6)), a short at every mark >= it (1_000_000: at none).
+    Exact: the integer predicate itself, bisected over the marks 1 .. 999_999."""
+    cdef int64_t s = _as_i64(size, "size"), on = _as_i64(open_notional_qq, "open_notional_qq")
+    if s == 0:
+        raise InvalidInput("size must be non-zero: a flat position is never liquidatable")
+    _check_position(s, on)
+    cdef int64_t c = _as_i64(collateral_qq, "collateral_qq")
+    cdef int64_t f = _ranged(mmf_ppm, "mmf_ppm", 1, 1_000_000, "ppm")
+    return liquidation_price_ppm_c(s, on, c, f)
+
+
 # ---------------------------------------------------------------------------------------------
 # A market's risk parameters
 
@@ -220,11 +234,23 @@ cdef class RiskTier:
     [0, 100_000], maker_fee_ppm in [-taker, taker] (negative: a rebate never larger than the taker
     fee, so a trade never pays out net), insurance_share_ppm (0..1e6) is the share of collected
     fees sent to the insurance fund.
+
+    Liquidation: liquidation_fee_ppm (0..1e6) caps the fee a liquidation fill pays the insurance
+    fund, as a fraction of its notional; bankruptcy_adjustment_ppm (1e6..1e9) and
+    spread_to_mmr_ppm (1..1e6) shape the fillable price (dYdX's BA and SMMR); one liquidation
+    closes at most liquidation_portion_ppm (1..1e6) of a position's notional at the mark, but never
+    less than liquidation_min_notional_qq (>= 0; a position that small closes whole); an account's
+    liquidations take at most liquidation_max_notional_qq (>= 1) of notional per block across
+    markets, and the market's insurance fund pays at most insurance_max_draw_qq (>= 1) per block.
     """
 
     def __cinit__(self, *, base_imf_ppm=100_000, mmf_ppm=50_000, oi_lower_cap_qq=0,
                   oi_upper_cap_qq=0, taker_fee_ppm=500, maker_fee_ppm=100,
-                  insurance_share_ppm=200_000):
+                  insurance_share_ppm=200_000, liquidation_fee_ppm=5_000,
+                  bankruptcy_adjustment_ppm=1_000_000, spread_to_mmr_ppm=100_000,
+                  liquidation_portion_ppm=500_000, liquidation_min_notional_qq=10_000_000,
+                  liquidation_max_notional_qq=100_000_000_000_000,
+                  insurance_max_draw_qq=100_000_000_000_000):
         self.base_imf_ppm = _ranged(base_imf_ppm, "base_imf_ppm", 1, 1_000_000, "ppm")
         self.mmf_ppm = _ranged(mmf_ppm, "mmf_ppm", 1, self.base_imf_ppm,
                                "ppm, at most base_imf_ppm")
@@ -236,6 +262,19 @@ cdef class RiskTier:
         self.maker_fee_ppm = _ranged(maker_fee_ppm, "maker_fee_ppm", -self.taker_fee_ppm,
                                      self.taker_fee_ppm, "ppm, |maker| at most taker_fee_ppm")
         self.insurance_share_ppm = _factor(insurance_share_ppm, "insurance_share_ppm")
+        self.liquidation_fee_ppm = _factor(liquidation_fee_ppm, "liquidation_fee_ppm")
+        self.bankruptcy_adjustment_ppm = _ranged(bankruptcy_adjustment_ppm,
+                                                 "bankruptcy_adjustment_ppm", 1_000_000,
+                                                 1_000_000_000, "ppm")
+        self.spread_to_mmr_ppm = _ranged(spread_to_mmr_ppm, "spread_to_mmr_ppm", 1, 1_000_000,
+                                         "ppm")
+        self.liquidation_portion_ppm = _ranged(liquidation_portion_ppm, "liquidation_portion_ppm",
+                                               1, 1_000_000, "ppm")
+        self.liquidation_min_notional_qq = _at_least(liquidation_min_notional_qq,
+                                                     "liquidation_min_notional_qq", 0)
+        self.liquidation_max_notional_qq = _at_least(liquidation_max_notional_qq,
+                                                     "liquidation_max_notional_qq", 1)
+        self.insurance_max_draw_qq = _at_least(insurance_max_draw_qq, "insurance_max_draw_qq", 1)
 
     def imf_ppm(self, oi_notional_qq):
         """The initial margin factor at this open interest notional (post-trade, at the mark)."""
@@ -273,7 +312,7 @@ cdef class RiskTier:
         return out
 
     def as_dict(self):
-        """The seven parameters by name, in constructor order."""
+        """The parameters by name, in constructor order."""
         return {
             "base_imf_ppm": self.base_imf_ppm,
             "mmf_ppm": self.mmf_ppm,
@@ -282,6 +321,13 @@ cdef class RiskTier:
             "taker_fee_ppm": self.taker_fee_ppm,
             "maker_fee_ppm": self.maker_fee_ppm,
             "insurance_share_ppm": self.insurance_share_ppm,
+            "liquidation_fee_ppm": self.liquidation_fee_ppm,
+            "bankruptcy_adjustment_ppm": self.bankruptcy_adjustment_ppm,
+            "spread_to_mmr_ppm": self.spread_to_mmr_ppm,
+            "liquidation_portion_ppm": self.liquidation_portion_ppm,
+            "liquidation_min_notional_qq": self.liquidation_min_notional_qq,
+            "liquidation_max_notional_qq": self.liquidation_max_notional_qq,
+            "insurance_max_draw_qq": self.insurance_max_draw_qq,
         }
 
     def __eq__(self, other):

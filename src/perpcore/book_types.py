@@ -91,6 +91,7 @@ class CancelReason(IntEnum):
     REDUCE_ONLY = 2  # exchange layer: a resting reduce-only order that would no longer reduce,
     #                  or any order that could add exposure once the market resolves
     MARKET_CLOSED = 3  # exchange layer: the market stopped trading (Resolved)
+    LIQUIDATION = 4  # exchange layer: the account's orders in a market it is liquidated in
 
 
 FLAG_REDUCE_ONLY = 1

@@ -48,6 +48,12 @@ class Code(IntEnum):
     POST_ONLY_WOULD_CROSS = 3001
     FOK_NOT_FILLABLE = 3002
 
+    # 4xxx: liquidation outcomes (reasons in the liquidation engine's events, not call results)
+    LIQUIDATION_DEFERRED_STALE_MARK = 4001
+    LIQUIDATION_DEFERRED_NOTIONAL_CAP = 4002
+    LIQUIDATION_DEFERRED_INSURANCE_CAP = 4003
+    LIQUIDATION_NOTHING_FILLED = 4004
+
     # 5xxx: the market's lifecycle refuses the command (well formed, wrong phase; nothing changed)
     MARKET_NOT_TRADING = 5001
     MARKET_REDUCE_ONLY = 5002
@@ -86,6 +92,14 @@ _DESCRIPTIONS = {
         "paying the withdrawal would leave the account below its initial requirements; rejected",
     Code.WITHDRAWAL_DEFERRED_STALE_MARK:
         "a market the account holds a position in has a stale mark; the withdrawal stays pending",
+    Code.LIQUIDATION_DEFERRED_STALE_MARK:
+        "the market's mark is stale: liquidation waits for a fresh mark",
+    Code.LIQUIDATION_DEFERRED_NOTIONAL_CAP:
+        "the account's liquidation notional for this block is used up: the rest waits a block",
+    Code.LIQUIDATION_DEFERRED_INSURANCE_CAP:
+        "the market's insurance draws for this block are used up: the rest waits a block",
+    Code.LIQUIDATION_NOTHING_FILLED:
+        "the book had nothing at or better than the fillable price",
     Code.MARKET_NOT_TRADING: "the market is not trading in its phase (Draft, Resolved, Settled)",
     Code.MARKET_REDUCE_ONLY: "the market is resolving: only reduce-only orders are accepted",
     Code.MARKET_NOT_ACTIVE: "only an Active market takes this command (funding, a direct mark)",

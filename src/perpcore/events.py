@@ -37,6 +37,13 @@ __all__ = [
     "MarkPriceUpdated",
     "MarketPhaseChanged",
     "FundingIndexUpdated",
+    "LiquidationStarted",
+    "LiquidationFilled",
+    "LiquidationDeferred",
+    "LiquidationFinished",
+    "InsuranceDrawn",
+    "InsuranceCredited",
+    "DeleveragingFilled",
 ]
 
 
@@ -293,3 +300,101 @@ class FundingIndexUpdated(Event):
     @property
     def stream(self) -> str:
         return "funding.event"
+
+
+@dataclass(frozen=True, slots=True)
+class _LiquidationEvent(Event):
+    @property
+    def stream(self) -> str:
+        return "liquidation.event"
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationStarted(_LiquidationEvent):
+    """A position at or below maintenance enters liquidation (status LIQUIDATING): its state at
+    the mark, the bankruptcy price of the slice to close and the fillable price limiting it."""
+
+    kind: ClassVar[str] = "liquidation_started"
+    market: str
+    account: int
+    size: int
+    mark_ppm: int
+    equity_qq: int
+    maintenance_qq: int
+    close_size: int
+    bankruptcy_price_ppm: int
+    fillable_price_ppm: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationFilled(_LiquidationEvent):
+    """Part of a liquidation order filled at one price: ``bankruptcy_delta_qq`` is what the
+    account received above (+) or below (−) the bankruptcy value of those contracts."""
+
+    kind: ClassVar[str] = "liquidation_filled"
+    market: str
+    account: int
+    price_ppm: int
+    size: int
+    bankruptcy_delta_qq: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationDeferred(_LiquidationEvent):
+    """A liquidatable position waits for a later block; ``code`` (4xxx) says why."""
+
+    kind: ClassVar[str] = "liquidation_deferred"
+    market: str
+    account: int
+    code: int
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationFinished(_LiquidationEvent):
+    """A liquidation's block is over: ``closed`` contracts left the position through the book,
+    ``deleveraged`` through ADL; ``code`` 0, or the 4xxx reason it stopped early."""
+
+    kind: ClassVar[str] = "liquidation_finished"
+    market: str
+    account: int
+    closed: int
+    deleveraged: int
+    remaining: int
+    status: PositionStatus
+    code: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceDrawn(_LiquidationEvent):
+    """The market's insurance fund paid ``amount_qq`` into a liquidated position's margin (a
+    fill below its bankruptcy value); ``fund_qq`` is what the fund holds afterwards."""
+
+    kind: ClassVar[str] = "insurance_drawn"
+    market: str
+    account: int
+    amount_qq: int
+    fund_qq: int
+
+
+@dataclass(frozen=True, slots=True)
+class InsuranceCredited(_LiquidationEvent):
+    """A liquidation fee moved from a liquidated position's margin into the insurance fund."""
+
+    kind: ClassVar[str] = "insurance_credited"
+    market: str
+    account: int
+    amount_qq: int
+    fund_qq: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeleveragingFilled(_LiquidationEvent):
+    """Auto-deleveraging: ``size`` contracts of an insolvent position closed against the
+    opposite position of ``counterparty`` at the insolvent account's bankruptcy price."""
+
+    kind: ClassVar[str] = "deleveraging_filled"
+    market: str
+    account: int
+    counterparty: int
+    size: int
+    price_ppm: int

@@ -136,6 +136,21 @@ class Ledger:
         setattr(holders, to, getattr(holders, to) + taken)
         return taken
 
+    def fund_insurance(self, account: int, market: str, amount: int) -> None:
+        """The account's ``available`` pays ``amount`` into the market's insurance fund."""
+        self.move(account, AVAILABLE, None, amount)
+        self.markets[market].insurance_fund += amount
+
+    def insurance_to_margin(self, account: int, market: str, amount: int) -> None:
+        """The market's insurance fund pays ``amount`` into the account's position margin there
+        (a liquidation fill below the bankruptcy value)."""
+        holders = self.markets[market]
+        if not 0 <= amount <= holders.insurance_fund:
+            raise IntegrityError(f"insurance fund of {market} holds {holders.insurance_fund}, "
+                                 f"cannot pay {amount}")
+        holders.insurance_fund -= amount
+        self._add(account, market, amount)
+
     def pay_rebate(self, account: int, market: str, amount: int) -> None:
         """Collected fees pay a maker's rebate into its position margin."""
         holders = self.markets[market]

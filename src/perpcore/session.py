@@ -3,7 +3,8 @@
 Owns the demo's exchange workload. The event's probability follows a seeded random walk; an oracle
 reports it every few blocks through the market's mark guards. Accounts deposit, quote passively
 around the mark, cancel, take liquidity and close with reduce-only orders; every block samples
-funding from the book, minutes and funding periods close on schedule. At the end the market
+funding from the book, minutes and funding periods close on schedule, and runs the liquidation
+engine. At the end the market
 resolves (the outcome drawn with the final probability), trades reduce-only while the mark glides
 to 0 or 1, stops trading and settles every position at its terminal value. Every random number
 comes from one seeded numpy generator, so equal arguments give the same session (and the same
@@ -50,6 +51,7 @@ class SessionSummary:
     open_interest_at_resolution: int
     payouts_qq: dict[int, int]  # what settlement paid each account (+) or took (-)
     pnl_by_account: dict[int, int]  # final balance minus what it deposited
+    liquidation: Counter  # event kinds of the liquidation engine, and contracts per outcome
 
 
 def run_session(*, n_accounts: int = 200, n_steps: int = 20_000, seed: int = 7) -> SessionSummary:
@@ -72,6 +74,7 @@ def run_session(*, n_accounts: int = 200, n_steps: int = 20_000, seed: int = 7) 
         ex.deposit(account, amount)
     live: dict[int, list[int]] = {a: [] for a in range(n_accounts)}
     codes: Counter = Counter()
+    liquidation: Counter = Counter()
     periods = []
     fills = volume = 0
     total = n_steps + SETTLING_WINDOW
@@ -101,6 +104,16 @@ def run_session(*, n_accounts: int = 200, n_steps: int = 20_000, seed: int = 7) 
             if now % (BLOCKS_PER_MINUTE * MINUTES_PER_PERIOD) == \
                     BLOCKS_PER_MINUTE * MINUTES_PER_PERIOD - 1:
                 periods.extend(ex.close_funding_period(MARKET, now).events)
+        for e in ex.liquidate(now).events:
+            liquidation[e.kind] += 1
+            if e.kind == "liquidation_filled":
+                liquidation["closed contracts"] += e.size
+            elif e.kind == "deleveraging_filled":
+                liquidation["deleveraged contracts"] += e.size
+            elif e.kind == "insurance_drawn":
+                liquidation["drawn qq"] += e.amount_qq
+            elif e.kind == "insurance_credited":
+                liquidation["credited qq"] += e.amount_qq
         mark = ex.mark(MARKET)
         account, side, kind = u_acct[now], u_side[now], u_kind[now]
         touch = min(max(mark // tick * tick, tick), PRICE_SCALE_PPM - tick)
@@ -141,7 +154,8 @@ def run_session(*, n_accounts: int = 200, n_steps: int = 20_000, seed: int = 7) 
     payouts = {a: ex.balances(a).total - before[a] for a in range(n_accounts)}
     pnl = {a: ex.balances(a).total - amount for a, amount in enumerate(deposits)}
     return SessionSummary(ex, MARKET, n_accounts, n_steps, codes, fills, volume, sum(deposits),
-                          net, periods, probability, outcome, oi_at_resolution, payouts, pnl)
+                          net, periods, probability, outcome, oi_at_resolution, payouts, pnl,
+                          liquidation)
 
 
 def format_session(s: SessionSummary) -> list[str]:
@@ -172,6 +186,13 @@ def format_session(s: SessionSummary) -> list[str]:
         f"{sum(p > 0 for p in s.payouts_qq.values())} accounts and took "
         f"{usdc(-sum(p for p in s.payouts_qq.values() if p < 0))} USDC from "
         f"{sum(p < 0 for p in s.payouts_qq.values())}",
+        f"liquidations: {s.liquidation['liquidation_started']:,} started, "
+        f"{s.liquidation['liquidation_filled']:,} fills closing "
+        f"{s.liquidation['closed contracts']:,} contracts, "
+        f"{s.liquidation['deleveraging_filled']:,} ADL fills closing "
+        f"{s.liquidation['deleveraged contracts']:,}, {s.liquidation['liquidation_deferred']:,} "
+        f"deferred; insurance drew {usdc(s.liquidation['drawn qq'])} USDC and took in "
+        f"{usdc(s.liquidation['credited qq'])} USDC of liquidation fees",
         f"fees collected {usdc(ex.fees_collected(m))} USDC, insurance fund "
         f"{usdc(ex.insurance_fund(m))} USDC, bad debt {usdc(ex.bad_debt(m))} USDC",
     ]

@@ -153,6 +153,22 @@ def test_fillable_price_in_range(s, mark, data, ba, smmr, tick):
     assert kind == "ok" and tick <= value <= ONE - tick and value % tick == 0
 
 
+@run
+@given(position(), st.one_of(arg, st.integers(-(10**13), 10**13)),
+       st.one_of(st.integers(1, ONE), st.sampled_from([1, 50_000, ONE - 1, ONE]), arg))
+def test_liquidation_price(pos, collateral, mmf):
+    kind, value = same("liquidation_price_ppm", *pos, collateral, mmf)
+    if kind == "ok":  # the boundary: liquidatable at it, and not one ppm on the safe side
+        s, on = pos
+        collateral, mmf = int(collateral), int(mmf)
+        assert 0 <= value <= ONE
+        inside = [p for p in (value, value + 1 if s > 0 else value - 1) if 0 < p < ONE]
+        for p in inside:
+            equity = collateral + s * p - on
+            mmr = -(-abs(s) * (p if s > 0 else ONE - p) * mmf // ONE)
+            assert (equity <= mmr) == (p == value), (p, value)
+
+
 tier_fields = st.fixed_dictionaries({}, optional={
     "base_imf_ppm": st.one_of(st.integers(1, ONE), arg),
     "mmf_ppm": st.one_of(st.integers(1, 100_000), arg),
@@ -161,6 +177,13 @@ tier_fields = st.fixed_dictionaries({}, optional={
     "taker_fee_ppm": st.one_of(st.integers(0, 100_000), arg),
     "maker_fee_ppm": st.one_of(st.integers(-500, 500), arg),
     "insurance_share_ppm": st.one_of(st.integers(0, ONE), arg),
+    "liquidation_fee_ppm": st.one_of(st.integers(0, ONE), arg),
+    "bankruptcy_adjustment_ppm": st.one_of(st.integers(ONE, 2 * ONE), arg),
+    "spread_to_mmr_ppm": st.one_of(st.integers(1, ONE), arg),
+    "liquidation_portion_ppm": st.one_of(st.integers(1, ONE), arg),
+    "liquidation_min_notional_qq": st.one_of(st.integers(0, 10**12), arg),
+    "liquidation_max_notional_qq": st.one_of(st.integers(1, 10**15), arg),
+    "insurance_max_draw_qq": st.one_of(st.integers(1, 10**15), arg),
 })
 
 

@@ -332,16 +332,54 @@ def test_fillable_arguments_are_checked(m, field, value):
         _fillable(m, **{field: value})
 
 
+# ------------------------------------------------------------------------ liquidation price
+
+def test_a_long_is_liquidatable_from_its_liquidation_price_down(m):
+    # long 100 at 0.5 (ON 50 USDC) with 10 USDC margin, MMF 5 %: equity 10 + 100(p - 0.5) USDC
+    # meets maintenance 100 * p * 5 % at 0.95 p = 0.4, p = 0.421052.. -> the largest mark is 421_052
+    price = m.liquidation_price_ppm(100, 50_000_000, 10_000_000, 50_000)
+    assert price == 421_052
+    for p, due in ((421_052, True), (421_053, False)):
+        equity = 10_000_000 + 100 * p - 50_000_000
+        assert (equity <= -(-100 * p * 50_000 // ONE)) is due
+
+
+def test_a_short_is_liquidatable_from_its_liquidation_price_up(m):
+    # short 100 at 0.5 with 10 USDC: equity 10 - 100(p - 0.5), maintenance 100(1 - p) * 5 %:
+    # 60 - 100p = 5 - 5p at p = 0.578947.. -> the smallest mark is 578_948 (YES/NO mirror)
+    assert m.liquidation_price_ppm(-100, -50_000_000, 10_000_000, 50_000) == 578_948
+
+
+def test_liquidation_prices_at_the_ends_of_the_grid(m):
+    assert m.liquidation_price_ppm(100, 0, 10**9, 50_000) == 0  # bought at 0: never
+    assert m.liquidation_price_ppm(-100, -100_000_000, 10**9, 50_000) == ONE  # sold at 1: never
+    assert m.liquidation_price_ppm(100, 100_000_000, 0, 50_000) == ONE - 1  # no margin: always
+    assert m.liquidation_price_ppm(-100, 0, 0, 50_000) == 1
+    assert m.liquidation_price_ppm(100, 50_000_000, 0, ONE) == ONE - 1  # 100 % maintenance
+
+
+@pytest.mark.parametrize("args", [(0, 0, 0, 50_000), (5, -1, 0, 50_000), (5, 0, 0, 0),
+                                  (5, 0, 0, ONE + 1)])
+def test_liquidation_price_arguments_are_checked(m, args):
+    with pytest.raises(InvalidInput):
+        m.liquidation_price_ppm(*args)
+
+
 # --------------------------------------------------------------------------------- RiskTier
 
 def test_a_default_risk_tier(m):
     tier = m.RiskTier()
     assert tier.as_dict() == {
         "base_imf_ppm": 100_000, "mmf_ppm": 50_000, "oi_lower_cap_qq": 0, "oi_upper_cap_qq": 0,
-        "taker_fee_ppm": 500, "maker_fee_ppm": 100, "insurance_share_ppm": 200_000}
-    assert repr(tier) == ("RiskTier(base_imf_ppm=100000, mmf_ppm=50000, oi_lower_cap_qq=0, "
-                          "oi_upper_cap_qq=0, taker_fee_ppm=500, maker_fee_ppm=100, "
-                          "insurance_share_ppm=200000)")
+        "taker_fee_ppm": 500, "maker_fee_ppm": 100, "insurance_share_ppm": 200_000,
+        "liquidation_fee_ppm": 5_000, "bankruptcy_adjustment_ppm": ONE,
+        "spread_to_mmr_ppm": 100_000, "liquidation_portion_ppm": 500_000,
+        "liquidation_min_notional_qq": 10_000_000, "liquidation_max_notional_qq": 10**14,
+        "insurance_max_draw_qq": 10**14}
+    assert repr(tier).startswith("RiskTier(base_imf_ppm=100000, mmf_ppm=50000, "
+                                 "oi_lower_cap_qq=0, oi_upper_cap_qq=0, taker_fee_ppm=500, "
+                                 "maker_fee_ppm=100, insurance_share_ppm=200000, "
+                                 "liquidation_fee_ppm=5000, ")
 
 
 def test_a_risk_tier_is_an_immutable_value(m):
@@ -364,6 +402,12 @@ def test_a_risk_tier_is_an_immutable_value(m):
     ("taker_fee_ppm", -1), ("taker_fee_ppm", 100_001),
     ("maker_fee_ppm", 501), ("maker_fee_ppm", -501),  # |maker| above the taker's 500
     ("insurance_share_ppm", -1), ("insurance_share_ppm", ONE + 1),
+    ("liquidation_fee_ppm", -1), ("liquidation_fee_ppm", ONE + 1),
+    ("bankruptcy_adjustment_ppm", ONE - 1), ("bankruptcy_adjustment_ppm", 1000 * ONE + 1),
+    ("spread_to_mmr_ppm", 0), ("spread_to_mmr_ppm", ONE + 1),
+    ("liquidation_portion_ppm", 0), ("liquidation_portion_ppm", ONE + 1),
+    ("liquidation_min_notional_qq", -1), ("liquidation_max_notional_qq", 0),
+    ("insurance_max_draw_qq", 0),
 ])
 def test_a_nonsensical_tier_is_refused_naming_the_field(m, field, value):
     with pytest.raises(InvalidInput, match=field):
@@ -398,6 +442,7 @@ GOOD_CALLS = {
     "entry_price_ppm": (5, 2_000_000),
     "bankruptcy_price_ppm": (5, 2, 400_000, 100, 50_000),
     "fillable_price_ppm": (5, 400_000, 100, 5_000, ONE, 100_000, 1_000),
+    "liquidation_price_ppm": (5, 2_000_000, 100, 50_000),
 }
 BAD_TYPES = [1.0, True, False, "1", None, Decimal(1), b"1", [1]]
 

@@ -398,7 +398,7 @@ def _stub_functions(module):
 
 def test_margin_functions_take_the_same_parameters_with_the_same_defaults():
     functions = _stub_functions(_margin)
-    assert len(functions) == 11
+    assert len(functions) == 12
     for name, fn in functions.items():
         assert _stub_params(fn) == _runtime_params(_margin, name), name
 
@@ -428,6 +428,7 @@ def _margin_returned_values():
     yield "bankruptcy_price_ppm", m.bankruptcy_price_ppm(3, 1, 500_000, 100_000, 50_000)
     yield "fillable_price_ppm", m.fillable_price_ppm(3, 500_000, 10, 75_000, 1_000_000, 100_000,
                                                      1_000)
+    yield "liquidation_price_ppm", m.liquidation_price_ppm(3, 1_200_000, 100_000, 50_000)
 
 
 def _risk_tier_returned_values():
@@ -439,6 +440,10 @@ def _risk_tier_returned_values():
     yield "taker_fee_ppm", tier.taker_fee_ppm
     yield "maker_fee_ppm", tier.maker_fee_ppm
     yield "insurance_share_ppm", tier.insurance_share_ppm
+    for name in ("liquidation_fee_ppm", "bankruptcy_adjustment_ppm", "spread_to_mmr_ppm",
+                 "liquidation_portion_ppm", "liquidation_min_notional_qq",
+                 "liquidation_max_notional_qq", "insurance_max_draw_qq"):
+        yield name, getattr(tier, name)
     yield "imf_ppm", tier.imf_ppm(15)
     yield "initial_requirement_qq", tier.initial_requirement_qq(-3, 400_000, 15)
     yield "maintenance_requirement_qq", tier.maintenance_requirement_qq(-3, 400_000)
@@ -672,6 +677,8 @@ def _exchange_returned_values():
     yield "close_funding_period", ex.close_funding_period("M", 12)
     yield "funding_index", ex.funding_index("M")
     yield "funding_pool", ex.funding_pool("M")
+    yield "fund_insurance", ex.fund_insurance(1, "M", 1)
+    yield "liquidate", ex.liquidate(12)
     yield "begin_resolution", ex.begin_resolution("M", 1_000_000, 13, 10)
     yield "refresh_mark", ex.refresh_mark("M", 18)
     yield "sample_funding", ex.sample_funding("M")

@@ -43,6 +43,7 @@ from perpcore.events import (
     Deposited,
     Event,
     FundingSettled,
+    InsuranceCredited,
     MarginAdded,
     OrderAccepted,
     OrderCancelled,
@@ -68,6 +69,7 @@ from perpcore.exchange_types import (
     WithdrawalResult,
 )
 from perpcore.ledger import AVAILABLE, ORDERS, WITHDRAW, Ledger
+from perpcore.liquidation import LiquidationBlock, Liquidator
 from perpcore.lifecycle import MarketPhase
 from perpcore.mark import MarkParams
 from perpcore.market_services import DEFAULT_FUNDING, MarketServices
@@ -80,6 +82,7 @@ __all__ = ["ReferenceExchange"]
 
 BUY, SELL = Side.BUY, Side.SELL
 IDX_PER_QQ = 1_000_000  # funding index units (idx) per quote quantum and contract
+LIQUIDATION_ORDER_ID_FIRST = 2**63 - 1  # the exchange's own (IOC) orders count down from here
 
 
 # ------------------------------------------------------------------------------- internal state
@@ -93,6 +96,7 @@ class _Position:
     settlement_status: SettlementStatus = SettlementStatus.SYNCHRONIZED
     funding_index: int = 0  # the market's cumulative funding index at its last touch
     funding_paid: int = 0  # funding settled so far (+ paid, - received)
+    liquidating: bool = False  # under liquidation (status LIQUIDATING while it has contracts)
 
 
 _NO_POSITION = _Position()
@@ -128,6 +132,8 @@ class _Market:
     positions: dict[int, _Position] = field(default_factory=dict)
     orders: dict[int, _Order] = field(default_factory=dict)
     reduce_only: dict[int, set[int]] = field(default_factory=dict)  # account -> order ids
+    changed: dict[int, None] = field(default_factory=dict)  # positions/margins changed since the
+    #                                                          liquidation engine last asked
 
     def position(self, account: int) -> _Position:
         p = self.positions.get(account)
@@ -158,14 +164,21 @@ class _Call:
     ``reduced`` those among them whose position shrank or flipped.
     """
 
-    __slots__ = ("market", "events", "balances", "positions", "reduced")
+    __slots__ = ("market", "events", "balances", "positions", "reduced", "liquidation")
 
-    def __init__(self, market: _Market | None = None) -> None:
+    def __init__(self, market: _Market | None = None, liquidation: bool = False) -> None:
         self.market = market
+        self.liquidation = liquidation  # a liquidation order's call: its fills' fee rules
         self.events: list[Event] = []
         self.balances: dict[int, str | None] = {}
         self.positions: dict[int, None] = {}
         self.reduced: dict[int, None] = {}  # accounts whose position shrank or flipped
+
+
+def _status(p: _Position) -> PositionStatus:
+    if not p.size:
+        return PositionStatus.CLOSED
+    return PositionStatus.LIQUIDATING if p.liquidating else PositionStatus.OPEN
 
 
 # ------------------------------------------------------------------------------- validation
@@ -190,6 +203,8 @@ class ReferenceExchange:
         self._markets: dict[str, _Market] = {}
         self._withdrawals: dict[int, _Withdrawal] = {}
         self._next_withdrawal_id = 1
+        self._next_liquidation_order_id = LIQUIDATION_ORDER_ID_FIRST
+        self._liquidator = None
 
     # ------------------------------------------------------------------ markets
 
@@ -416,6 +431,27 @@ class ReferenceExchange:
         call.balances[account] = m.name
         return CallResult(Code.OK, self._finish(call))
 
+    def fund_insurance(self, account: int, market: str, amount_qq: int) -> CallResult:
+        """Move ``available`` of ``account`` into the market's insurance fund (an operator's
+        top-up); it never comes back except through the fund's draws."""
+        account = self._valid_account(account)
+        amount = as_i64(amount_qq, "amount_qq")
+        if amount <= 0:
+            raise InvalidInput(f"amount_qq={amount} must be positive")
+        m = self._market_or_none(market)
+        if m is None:
+            return CallResult(Code.UNKNOWN_MARKET)
+        if account not in self.ledger.accounts:
+            return CallResult(Code.UNKNOWN_ACCOUNT)
+        if self.ledger.bucket(account, AVAILABLE) < amount:
+            return CallResult(Code.INSUFFICIENT_AVAILABLE)
+        self.ledger.fund_insurance(account, m.name, amount)
+        call = _Call()
+        call.events.append(InsuranceCredited(m.name, account, amount,
+                                             self.ledger.markets[m.name].insurance_fund))
+        call.balances[account] = None
+        return CallResult(Code.OK, self._finish(call))
+
     def request_withdrawal(self, account: int, amount_qq: int, now: int) -> WithdrawalResult:
         """Set ``amount_qq`` of ``available`` aside; it may be paid from ``now + withdrawal_delay``."""
         account = self._valid_account(account)
@@ -593,6 +629,111 @@ class ReferenceExchange:
                 out[i] = (r.code, len(r.events), oid, 0, 0, 0, 0)
             events.extend(r.events)
         return ExchangeBatch(out, tuple(events))
+
+    # ------------------------------------------------------------------ liquidation
+
+    def liquidate(self, now: int) -> LiquidationBlock:
+        """Run one block of the liquidation engine over every market (see
+        ``perpcore.liquidation``): liquidatable positions close through the book at or better
+        than their fillable price, the insurance fund pays or collects the difference to their
+        bankruptcy value, and insolvent remainders the fund cannot cover are deleveraged."""
+        if self._liquidator is None:
+            self._liquidator = Liquidator(self)
+        return self._liquidator.run_block(as_i64(now, "now"))
+
+    # The liquidation engine's hooks: each is one call of its own, returning its events.
+
+    def _liquidation_changes(self, market: str) -> list[int]:
+        """Accounts whose position or position margin in ``market`` changed since the last ask."""
+        m = self._market(market)
+        out = list(m.changed)
+        m.changed.clear()
+        return out
+
+    def _liquidation_set_status(self, market: str, account: int,
+                                liquidating: bool) -> tuple[Event, ...]:
+        """Enter (True) or leave (False) liquidation: the position's status LIQUIDATING/OPEN."""
+        m = self._market(market)
+        p = m.position(account)
+        p.liquidating = bool(liquidating) and p.size != 0
+        p.status = _status(p)
+        call = _Call(m)
+        call.positions[account] = None
+        return self._finish(call)
+
+    def _liquidation_cancel_orders(self, market: str, account: int) -> tuple[Event, ...]:
+        """Cancel the account's live orders in ``market`` (CancelReason.LIQUIDATION)."""
+        m = self._market(market)
+        call = _Call(m)
+        self._cancel_orders(m, call, lambda o: o.account == account, CancelReason.LIQUIDATION)
+        return self._finish(call)
+
+    def _liquidation_trade(self, market: str, account: int, side: int, size: int,
+                           price_ppm: int) -> tuple[int, tuple[Event, ...]]:
+        """An IOC order of the exchange's own (no margin check, no lock) for ``account`` at limit
+        ``price_ppm``, which must only shrink its position; the account pays no trading fee and
+        its makers no rebate. Returns (contracts filled, events)."""
+        m = self._market(market)
+        p = m.position(account)
+        if p.size == 0 or (side == BUY) != (p.size < 0) or not 0 < size <= abs(p.size):
+            raise IntegrityError(f"liquidation order of {size} on side {side} does not reduce "
+                                 f"position {p.size}")
+        order_id = self._next_liquidation_order_id
+        self._next_liquidation_order_id -= 1
+        m.orders[order_id] = _Order(account, side, size, 0, False)
+        r = m.book.place(order_id, account, side, price_ppm, size, TimeInForce.IOC,
+                         SelfTradePrevention.EXPIRE_TAKER, False)
+        if r.code != Code.OK:
+            del m.orders[order_id]
+            raise IntegrityError(f"the book refused liquidation order {order_id}: {r.code}")
+        call = _Call(m, liquidation=True)
+        self._apply_book_result(m, r, call)
+        if order_id in m.orders:
+            self._drop_order(m, order_id, call)
+        self._trim_reduce_only(m, call)
+        return r.filled, self._finish(call)
+
+    def _liquidation_insurance(self, market: str, account: int,
+                               amount_qq: int) -> tuple[Event, ...]:
+        """The market's insurance fund pays ``amount_qq`` (> 0) into the account's position
+        margin, or collects −``amount_qq`` (< 0) from it."""
+        m = self._market(market)
+        if amount_qq > 0:
+            self.ledger.insurance_to_margin(account, m.name, amount_qq)
+        elif amount_qq < 0:
+            if self.ledger.bucket(account, m.name) < -amount_qq:  # checked first: nothing moves
+                raise IntegrityError(f"position margin of {account} cannot pay {-amount_qq}")
+            self.ledger.collect(account, m.name, -amount_qq, "insurance_fund")
+        call = _Call(m)
+        call.balances[account] = m.name
+        return self._finish(call)
+
+    def _liquidation_deleverage(self, market: str, account: int, counterparty: int, size: int,
+                                price_ppm: int) -> tuple[Event, ...]:
+        """Close ``size`` contracts of ``account`` against the opposite position of
+        ``counterparty`` at ``price_ppm`` (in [0, 1e6]), off the book and without fees."""
+        m = self._market(market)
+        p, q = m.position(account), m.position(counterparty)
+        if (account == counterparty or p.size == 0 or q.size == 0 or (p.size > 0) == (q.size > 0)
+                or not 0 < size <= min(abs(p.size), abs(q.size))
+                or not 0 <= price_ppm <= PRICE_SCALE_PPM):
+            raise IntegrityError(f"cannot deleverage {size} of {p.size} against {q.size} at "
+                                 f"{price_ppm}")
+        call = _Call(m)
+        oi_delta = 0
+        for acct, pos in ((account, p), (counterparty, q)):
+            self._settle_funding(m, acct, pos, call)
+            before = pos.size
+            self._position_trade(m, acct, pos, -size if before > 0 else size, price_ppm)
+            oi_delta += max(pos.size, 0) - max(before, 0)
+            call.reduced[acct] = None
+            call.balances[acct] = m.name
+            call.positions[acct] = None
+        m.open_interest += oi_delta
+        for acct in call.reduced:
+            self._release_freed_margin(m, acct)
+        self._trim_reduce_only(m, call)
+        return self._finish(call)
 
     # ------------------------------------------------------------------ queries
 
@@ -837,6 +978,8 @@ class ReferenceExchange:
         # fees: the taker's first, so a rebate is paid out of fees actually collected
         taker_fee = risk.taker_fee_qq(notional)
         maker_fee = risk.maker_fee_qq(notional)
+        if call.liquidation:  # the liquidated account pays no trading fee, its maker no rebate
+            taker_fee, maker_fee = 0, max(maker_fee, 0)
         collected = self.ledger.collect(f.taker_account, m.name, taker_fee, "fees")
         if maker_fee >= 0:
             collected += self.ledger.collect(f.maker_account, m.name, maker_fee, "fees")
@@ -898,7 +1041,8 @@ class ReferenceExchange:
         it cannot pay is bad debt."""
         p.size, p.open_notional, realized = apply_fill(p.size, p.open_notional, signed, price)
         p.realized_pnl += realized
-        p.status = PositionStatus.OPEN if p.size else PositionStatus.CLOSED
+        p.liquidating = p.liquidating and p.size != 0
+        p.status = _status(p)
         p.settlement_status = SettlementStatus.PENDING_SETTLE
         if realized > 0:
             self.ledger.pay_from_pool(account, m.name, realized)
@@ -970,7 +1114,11 @@ class ReferenceExchange:
 
     def _finish(self, call: _Call) -> tuple[Event, ...]:
         m = call.market
+        for account, market in call.balances.items():
+            if market is not None:
+                self._markets[market].changed[account] = None
         for account in call.positions:
+            m.changed[account] = None
             p = m.positions[account]
             call.events.append(PositionUpdated(m.name, account, p.size, p.open_notional,
                                                p.realized_pnl, p.status, p.settlement_status))

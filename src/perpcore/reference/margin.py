@@ -32,6 +32,7 @@ __all__ = [
     "entry_price_ppm",
     "bankruptcy_price_ppm",
     "fillable_price_ppm",
+    "liquidation_price_ppm",
     "RiskTier",
 ]
 
@@ -218,6 +219,32 @@ def fillable_price_ppm(size, mark_ppm, equity_qq, mmr_qq, bankruptcy_adjustment_
     return min(max(ticks, 1), ONE // tick - 1) * tick
 
 
+def liquidation_price_ppm(size, open_notional_qq, collateral_qq, mmf_ppm):
+    """The mark at which the position becomes liquidatable; solved in closed form (the native
+    module bisects). With L = collateral + size * p - ON an integer, L <= ceil(X) iff L - 1 < X,
+    so a long is liquidatable iff size * p * (1e6 - mmf) < (ON - collateral + 1) * 1e6 and a short
+    (a = -size) iff a * p * (1e6 - mmf) > (collateral - ON - 1) * 1e6 - a * 1e6 * mmf. Long: the
+    largest such p in 1 .. 999_999, else 0; short: the smallest, else 1_000_000."""
+    size, open_notional_qq = _position(size, open_notional_qq)
+    if size == 0:
+        raise InvalidInput("size must be non-zero: a flat position is never liquidatable")
+    collateral_qq = as_i64(collateral_qq, "collateral_qq")
+    mmf = as_ranged(mmf_ppm, "mmf_ppm", 1, ONE)
+    top = ONE - 1
+    if size > 0:
+        bound = (open_notional_qq - collateral_qq + 1) * ONE
+        if mmf == ONE:
+            return top if bound > 0 else 0
+        p = ceil_div(bound, size * (ONE - mmf)) - 1  # the largest p with p * den < bound
+        return min(p, top) if p >= 1 else 0
+    a = -size
+    bound = (collateral_qq - open_notional_qq - 1) * ONE - a * ONE * mmf
+    if mmf == ONE:
+        return 1 if bound < 0 else ONE
+    p = bound // (a * (ONE - mmf)) + 1  # the smallest p with p * den > bound
+    return max(p, 1) if p <= top else ONE
+
+
 # ---------------------------------------------------------------------------------------------
 # A market's risk parameters
 
@@ -233,6 +260,13 @@ class RiskTier:
     taker_fee_ppm: int = 500
     maker_fee_ppm: int = 100
     insurance_share_ppm: int = 200_000
+    liquidation_fee_ppm: int = 5_000
+    bankruptcy_adjustment_ppm: int = 1_000_000
+    spread_to_mmr_ppm: int = 100_000
+    liquidation_portion_ppm: int = 500_000
+    liquidation_min_notional_qq: int = 10_000_000
+    liquidation_max_notional_qq: int = 100_000_000_000_000
+    insurance_max_draw_qq: int = 100_000_000_000_000
 
     def __post_init__(self):
         def put(name, value):
@@ -250,6 +284,16 @@ class RiskTier:
                                      self.taker_fee_ppm, "ppm, |maker| at most taker_fee_ppm"))
         put("insurance_share_ppm",
             as_ranged(self.insurance_share_ppm, "insurance_share_ppm", 0, ONE))
+        put("liquidation_fee_ppm", as_ranged(self.liquidation_fee_ppm, "liquidation_fee_ppm", 0,
+                                           ONE))
+        put("bankruptcy_adjustment_ppm", as_ranged(self.bankruptcy_adjustment_ppm,
+                                                 "bankruptcy_adjustment_ppm", ONE, 1000 * ONE))
+        put("spread_to_mmr_ppm", as_ranged(self.spread_to_mmr_ppm, "spread_to_mmr_ppm", 1, ONE))
+        put("liquidation_portion_ppm", as_ranged(self.liquidation_portion_ppm,
+                                               "liquidation_portion_ppm", 1, ONE))
+        for name, least in (("liquidation_min_notional_qq", 0),
+                            ("liquidation_max_notional_qq", 1), ("insurance_max_draw_qq", 1)):
+            put(name, as_at_least(getattr(self, name), name, least))
 
     def imf_ppm(self, oi_notional_qq):
         oi = as_at_least(oi_notional_qq, "oi_notional_qq", 0)

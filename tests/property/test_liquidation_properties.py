@@ -1,0 +1,110 @@
+"""Properties of the liquidation engine over random books, positions and price shocks (hypothesis),
+on the native exchange and the reference: after every block conservation and every invariant of
+the exchange hold; only accounts at or below maintenance when the block began are liquidated, each
+at most once per market; no cap is exceeded (account notional, insurance draws, liquidation fee);
+ADL runs only when the fund could not cover the deficit; and a position left with negative equity
+is one the fund can still cover, or one whose liquidation was deferred."""
+
+from collections import defaultdict
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from perpcore import Code, RiskTier, Side
+
+M = "M"
+USDC = 1_000_000
+ONE = 1_000_000
+ACCOUNTS = range(1, 7)
+
+shock = st.integers(20_000, 980_000)
+order = st.tuples(st.sampled_from(list(ACCOUNTS)), st.sampled_from([Side.BUY, Side.SELL]),
+                  st.integers(1, 99).map(lambda t: t * 10_000), st.integers(1, 400))
+tiers = st.builds(
+    RiskTier, base_imf_ppm=st.sampled_from([100_000, 200_000, 500_000]),
+    mmf_ppm=st.sampled_from([50_000, 100_000]), taker_fee_ppm=st.just(500),
+    maker_fee_ppm=st.sampled_from([0, 100, -100]), insurance_share_ppm=st.sampled_from([0, ONE]),
+    liquidation_fee_ppm=st.sampled_from([0, 5_000, 50_000]),
+    spread_to_mmr_ppm=st.sampled_from([100_000, 1_000_000]),
+    liquidation_portion_ppm=st.sampled_from([100_000, 500_000, 1_000_000]),
+    liquidation_min_notional_qq=st.sampled_from([0, 10 * USDC, 1000 * USDC]),
+    liquidation_max_notional_qq=st.sampled_from([50 * USDC, 10**14]),
+    insurance_max_draw_qq=st.sampled_from([1 * USDC, 10**14]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                        HealthCheck.function_scoped_fixture])
+@given(risk=tiers, deposits=st.lists(st.integers(20, 400), min_size=6, max_size=6),
+       orders=st.lists(order, min_size=5, max_size=40), shocks=st.lists(shock, min_size=1,
+                                                                         max_size=4),
+       fund=st.sampled_from([0, 5, 500]), quotes=st.lists(order, max_size=15))
+def test_liquidation_blocks_keep_every_promise(exchange_cls, risk, deposits, orders, shocks,
+                                               fund, quotes):
+    ex = exchange_cls()
+    ex.add_market(M, tick_ppm=10_000, risk=risk, mark_ppm=500_000)
+    for account, usdc in zip(ACCOUNTS, deposits):
+        ex.deposit(account, usdc * USDC)
+    ex.deposit(99, 10**6 * USDC)
+    if fund:
+        ex.fund_insurance(99, M, fund * USDC)
+    oid = 1
+    for account, side, price, size in orders:  # positions, and whatever rests
+        ex.submit(M, oid, account, side, price, size)
+        oid += 1
+    for now, mark in enumerate(shocks, start=1):
+        ex.set_mark(M, mark)
+        for account, side, price, size in quotes:  # fresh liquidity around the shock
+            ex.submit(M, oid, account, side, price, size)
+            oid += 1
+        before = {a: ex.margin(a, M) for a in ACCOUNTS}
+        block = ex.liquidate(now)
+        ex.check_integrity()
+        _check_block(ex, risk, mark, before, block)
+        for kind in {e.kind for e in block.events if e.kind.startswith(("liq", "ins", "del"))}:
+            event(kind)
+
+
+def _check_block(ex, risk, mark, before, block):
+    started = [e for e in block.events if e.kind == "liquidation_started"]
+    accounts = [e.account for e in started]
+    assert len(accounts) == len(set(accounts)), "one liquidation per position per block"
+    for e in started:
+        assert before[e.account].liquidatable, f"{e.account} was above maintenance"
+    closed = defaultdict(int)
+    drawn = 0
+    fund = None
+    deferred = set()
+    for e in block.events:
+        if e.kind == "liquidation_filled":
+            closed[e.account] += e.size
+        elif e.kind == "insurance_drawn":
+            drawn += e.amount_qq
+            fund = e.fund_qq
+        elif e.kind == "insurance_credited":
+            assert e.amount_qq >= 0
+            fund = e.fund_qq
+        elif e.kind == "liquidation_deferred":
+            deferred.add(e.account)
+        elif e.kind == "deleveraging_filled":
+            assert before[e.account].equity_qq < 0 or ex.margin(e.account, M).equity_qq >= 0
+    for e in block.events:
+        if e.kind == "liquidation_filled":
+            credits = [c for c in block.events if c.kind == "insurance_credited"
+                       and c.account == e.account]
+            for c in credits:
+                assert c.amount_qq <= sum(f.size * f.price_ppm for f in block.events
+                                          if f.kind == "liquidation_filled"
+                                          and f.account == e.account) * risk.liquidation_fee_ppm \
+                    // ONE
+    assert drawn <= risk.insurance_max_draw_qq
+    for account, size in closed.items():
+        # the account's budget, plus at most one lot's rounding of the minimum slice
+        assert size * mark <= max(risk.liquidation_max_notional_qq, mark), account
+    assert ex.insurance_fund(M) >= 0
+    for account in {e.account for e in block.events if e.kind == "deleveraging_filled"}:
+        assert account not in deferred
+    for account in ACCOUNTS:
+        v = ex.margin(account, M)
+        if ex.position(account, M).size and v.equity_qq < 0:
+            assert (-v.equity_qq <= ex.insurance_fund(M) or account in deferred
+                    or account not in accounts), account
