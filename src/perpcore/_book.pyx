@@ -29,6 +29,7 @@ from perpcore.book_types import (
     BatchResult, BookDelta, CancelledOrder, CancelReason, Depth, ExpireReason, Fill, ImpactPrice,
     Op, SelfTradePrevention, Side, TimeInForce, Trade,
 )
+from perpcore.book_types import FLAG_REDUCE_ONLY as _FLAG_REDUCE_ONLY
 from perpcore.codes import Code
 from perpcore.errors import IntegrityError, InvalidInput, InvalidType, SnapshotError
 
@@ -49,53 +50,110 @@ cdef extern from *:
 DEBUG_BUILD = bool(PERPCORE_DEBUG)
 
 # ---------------------------------------------------------------------------------------------
-# Constants, read once from the Python vocabulary so that each number is defined in one place.
+# Constants: C mirrors of the Python vocabulary, compile-time constants so that the C compiler
+# folds them into the hot paths. The Python enums stay the definition: _check_constants
+# refuses to import a module whose mirror disagrees with them (the per-side arrays are indexed
+# by Side: BUY=0, SELL=1).
 
-cdef int BUY = Side.BUY
-cdef int SELL = Side.SELL
-cdef int TIF_GTC = TimeInForce.GTC
-cdef int TIF_IOC = TimeInForce.IOC
-cdef int TIF_FOK = TimeInForce.FOK
-cdef int TIF_POST_ONLY = TimeInForce.POST_ONLY
-cdef int TIF_MARKET = TimeInForce.MARKET
-cdef int N_TIF = len(TimeInForce)
-cdef int STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
-cdef int STP_EXPIRE_TAKER = SelfTradePrevention.EXPIRE_TAKER
-cdef int STP_EXPIRE_BOTH = SelfTradePrevention.EXPIRE_BOTH
-cdef int N_STP = len(SelfTradePrevention)
-cdef int OP_PLACE = Op.PLACE
-cdef int OP_CANCEL = Op.CANCEL
-cdef int OP_AMEND = Op.AMEND
-cdef int OP_CANCEL_ALL = Op.CANCEL_ALL
-cdef int EXPIRE_NONE = ExpireReason.NONE
-cdef int EXPIRE_UNFILLED_IOC = ExpireReason.UNFILLED_IOC
-cdef int EXPIRE_SELF_TRADE = ExpireReason.SELF_TRADE
-cdef int CANCEL_USER = CancelReason.USER
-cdef int CANCEL_SELF_TRADE = CancelReason.SELF_TRADE
-cdef int CANCEL_REDUCE_ONLY = CancelReason.REDUCE_ONLY
-from perpcore.book_types import FLAG_REDUCE_ONLY as _FLAG_REDUCE_ONLY
-cdef int CMD_REDUCE_ONLY = _FLAG_REDUCE_ONLY
+cdef enum:
+    BUY = 0
+    SELL = 1
+    TIF_GTC = 0
+    TIF_IOC = 1
+    TIF_FOK = 2
+    TIF_POST_ONLY = 3
+    TIF_MARKET = 4
+    N_TIF = 5
+    STP_EXPIRE_MAKER = 0
+    STP_EXPIRE_TAKER = 1
+    STP_EXPIRE_BOTH = 2
+    N_STP = 3
+    OP_PLACE = 0
+    OP_CANCEL = 1
+    OP_AMEND = 2
+    OP_CANCEL_ALL = 3
+    EXPIRE_NONE = 0
+    EXPIRE_UNFILLED_IOC = 1
+    EXPIRE_SELF_TRADE = 2
+    CANCEL_USER = 0
+    CANCEL_SELF_TRADE = 1
+    CANCEL_REDUCE_ONLY = 2
+    CMD_REDUCE_ONLY = 1
+    OK = 0
+    E_SIDE = 1001
+    E_TIF = 1002
+    E_STP = 1003
+    E_ORDER_ID = 1004
+    E_ACCOUNT = 1005
+    E_SIZE_NOT_POSITIVE = 1006
+    E_SIZE_OFF_LOT = 1007
+    E_SIZE_BELOW_MIN = 1008
+    E_SIZE_ABOVE_MAX = 1009
+    E_PRICE_RANGE = 1010
+    E_PRICE_TICK = 1011
+    E_DUPLICATE = 1012
+    E_UNKNOWN = 1013
+    E_OP = 1014
+    E_FLAGS = 1015
+    E_POST_ONLY_CROSS = 3001
+    E_FOK = 3002
+    SCALE = 1000000
 
-cdef int OK = Code.OK
-cdef int E_SIDE = Code.INVALID_SIDE
-cdef int E_TIF = Code.INVALID_TIME_IN_FORCE
-cdef int E_STP = Code.INVALID_STP
-cdef int E_ORDER_ID = Code.INVALID_ORDER_ID
-cdef int E_ACCOUNT = Code.INVALID_ACCOUNT
-cdef int E_SIZE_NOT_POSITIVE = Code.SIZE_NOT_POSITIVE
-cdef int E_SIZE_OFF_LOT = Code.SIZE_OFF_LOT
-cdef int E_SIZE_BELOW_MIN = Code.SIZE_BELOW_MINIMUM
-cdef int E_SIZE_ABOVE_MAX = Code.SIZE_ABOVE_MAXIMUM
-cdef int E_PRICE_RANGE = Code.PRICE_OUT_OF_RANGE
-cdef int E_PRICE_TICK = Code.PRICE_OFF_TICK
-cdef int E_DUPLICATE = Code.DUPLICATE_ORDER_ID
-cdef int E_UNKNOWN = Code.UNKNOWN_ORDER_ID
-cdef int E_OP = Code.INVALID_OP
-cdef int E_FLAGS = Code.INVALID_FLAGS
-cdef int E_POST_ONLY_CROSS = Code.POST_ONLY_WOULD_CROSS
-cdef int E_FOK = Code.FOK_NOT_FILLABLE
 
-cdef int64_t SCALE = PRICE_SCALE_PPM
+cdef int _check_constants() except -1:
+    """Each C constant must equal the Python value it mirrors."""
+    cdef list mirrors = [
+        (BUY, Side.BUY, "BUY"),
+        (SELL, Side.SELL, "SELL"),
+        (TIF_GTC, TimeInForce.GTC, "TIF_GTC"),
+        (TIF_IOC, TimeInForce.IOC, "TIF_IOC"),
+        (TIF_FOK, TimeInForce.FOK, "TIF_FOK"),
+        (TIF_POST_ONLY, TimeInForce.POST_ONLY, "TIF_POST_ONLY"),
+        (TIF_MARKET, TimeInForce.MARKET, "TIF_MARKET"),
+        (N_TIF, len(TimeInForce), "N_TIF"),
+        (STP_EXPIRE_MAKER, SelfTradePrevention.EXPIRE_MAKER, "STP_EXPIRE_MAKER"),
+        (STP_EXPIRE_TAKER, SelfTradePrevention.EXPIRE_TAKER, "STP_EXPIRE_TAKER"),
+        (STP_EXPIRE_BOTH, SelfTradePrevention.EXPIRE_BOTH, "STP_EXPIRE_BOTH"),
+        (N_STP, len(SelfTradePrevention), "N_STP"),
+        (OP_PLACE, Op.PLACE, "OP_PLACE"),
+        (OP_CANCEL, Op.CANCEL, "OP_CANCEL"),
+        (OP_AMEND, Op.AMEND, "OP_AMEND"),
+        (OP_CANCEL_ALL, Op.CANCEL_ALL, "OP_CANCEL_ALL"),
+        (EXPIRE_NONE, ExpireReason.NONE, "EXPIRE_NONE"),
+        (EXPIRE_UNFILLED_IOC, ExpireReason.UNFILLED_IOC, "EXPIRE_UNFILLED_IOC"),
+        (EXPIRE_SELF_TRADE, ExpireReason.SELF_TRADE, "EXPIRE_SELF_TRADE"),
+        (CANCEL_USER, CancelReason.USER, "CANCEL_USER"),
+        (CANCEL_SELF_TRADE, CancelReason.SELF_TRADE, "CANCEL_SELF_TRADE"),
+        (CANCEL_REDUCE_ONLY, CancelReason.REDUCE_ONLY, "CANCEL_REDUCE_ONLY"),
+        (CMD_REDUCE_ONLY, _FLAG_REDUCE_ONLY, "CMD_REDUCE_ONLY"),
+        (OK, Code.OK, "OK"),
+        (E_SIDE, Code.INVALID_SIDE, "E_SIDE"),
+        (E_TIF, Code.INVALID_TIME_IN_FORCE, "E_TIF"),
+        (E_STP, Code.INVALID_STP, "E_STP"),
+        (E_ORDER_ID, Code.INVALID_ORDER_ID, "E_ORDER_ID"),
+        (E_ACCOUNT, Code.INVALID_ACCOUNT, "E_ACCOUNT"),
+        (E_SIZE_NOT_POSITIVE, Code.SIZE_NOT_POSITIVE, "E_SIZE_NOT_POSITIVE"),
+        (E_SIZE_OFF_LOT, Code.SIZE_OFF_LOT, "E_SIZE_OFF_LOT"),
+        (E_SIZE_BELOW_MIN, Code.SIZE_BELOW_MINIMUM, "E_SIZE_BELOW_MIN"),
+        (E_SIZE_ABOVE_MAX, Code.SIZE_ABOVE_MAXIMUM, "E_SIZE_ABOVE_MAX"),
+        (E_PRICE_RANGE, Code.PRICE_OUT_OF_RANGE, "E_PRICE_RANGE"),
+        (E_PRICE_TICK, Code.PRICE_OFF_TICK, "E_PRICE_TICK"),
+        (E_DUPLICATE, Code.DUPLICATE_ORDER_ID, "E_DUPLICATE"),
+        (E_UNKNOWN, Code.UNKNOWN_ORDER_ID, "E_UNKNOWN"),
+        (E_OP, Code.INVALID_OP, "E_OP"),
+        (E_FLAGS, Code.INVALID_FLAGS, "E_FLAGS"),
+        (E_POST_ONLY_CROSS, Code.POST_ONLY_WOULD_CROSS, "E_POST_ONLY_CROSS"),
+        (E_FOK, Code.FOK_NOT_FILLABLE, "E_FOK"),
+        (SCALE, PRICE_SCALE_PPM, "SCALE"),
+    ]
+    for c_value, py_value, name in mirrors:
+        if c_value != py_value:
+            raise ImportError(f"perpcore._book: constant {name} is {c_value} in C but {py_value} "
+                              f"in the Python vocabulary")
+    return 0
+
+
+_check_constants()
 
 # resting-order flag bits (internal: the node's own encoding)
 cdef enum:
@@ -166,8 +224,6 @@ cdef int _check_layouts() except -1:
             ("cmd", _off(&d, &d.cmd)), ("price_ppm", _off(&d, &d.price_ppm)),
             ("size", _off(&d, &d.size)), ("side", _off(&d, &d.side))]),
     ]
-    if BUY != 0 or SELL != 1:
-        raise ImportError("perpcore._book indexes its per-side arrays by Side: BUY=0, SELL=1")
     for dtype, size, fields in checks:
         if dtype.itemsize != size or [n for n, _ in fields] != list(dtype.names):
             raise ImportError(f"perpcore._book: C record does not match {dtype}")
