@@ -144,17 +144,23 @@ cdef class OrderBook:
     cdef int64_t* scan                    # FOK check under a guard: (account, take) pairs
     cdef int64_t scan_cap                 # in pairs
 
-    cdef void _prefetch_bucket(self, int64_t order_id) noexcept
-    cdef void _prefetch_order(self, int64_t order_id) noexcept
+    cdef void _prefetch_bucket(self, uint64_t h) noexcept
+    cdef void _prefetch_order(self, uint64_t h) noexcept
     cdef void* _grow_output(self, void* ptr, int64_t* cap, size_t item, int kind) except NULL
     cdef void reset_outputs(self) noexcept
     cdef void begin_command(self, int64_t cmd) noexcept
     cdef int _validate_place(self, int64_t order_id, int64_t account, int side, int tif, int stp,
                              int flags, int64_t price_ppm, int64_t size, int32_t* limit,
                              uint64_t* pos) noexcept
+    cdef int _validate_place_h(self, int64_t order_id, uint64_t h, int64_t account, int side,
+                               int tif, int stp, int flags, int64_t price_ppm, int64_t size,
+                               int32_t* limit, uint64_t* pos) noexcept
     cdef int place_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
                      int flags, int64_t price_ppm, int64_t size) except -1
+    cdef int _place(self, int64_t order_id, uint64_t h, int64_t account, int side, int tif,
+                    int stp, int flags, int64_t price_ppm, int64_t size) except -1
     cdef int cancel_c(self, int64_t order_id) except -1
+    cdef int _cancel(self, int64_t order_id, uint64_t h) except -1
     cdef int amend_c(self, int64_t order_id, int64_t size, int64_t price_ppm) except -1
     cdef int cancel_all_c(self, int64_t account) except -1
     cdef bint impact_c(self, int side, int64_t notional_qq, int64_t* price_ppm) except -1
@@ -162,6 +168,7 @@ cdef class OrderBook:
     cdef int _debug_check_after_op(self) except -1
 
     cdef int32_t _lookup(self, int64_t order_id, uint64_t* pos) noexcept
+    cdef int32_t _lookup_h(self, int64_t order_id, uint64_t h, uint64_t* pos) noexcept
     cdef void _table_delete_at(self, uint64_t pos) noexcept
     cdef int _grow_table(self) except -1
     cdef int32_t _alloc_slot(self) except -1
@@ -173,7 +180,7 @@ cdef class OrderBook:
     cdef int _fok_fillable(self, int64_t account, int side, int stp, int32_t limit,
                            int64_t size) except -1
     cdef int64_t _reducible_now(self, OrderNode* maker, int64_t fill_floor) noexcept
-    cdef int _rest(self, int64_t order_id, int64_t account, int side, int node_flags,
+    cdef int _rest(self, int64_t order_id, uint64_t h, int64_t account, int side, int node_flags,
                    int32_t level, int64_t size, int64_t table_pos) except -1
     cdef void _unlink(self, int32_t slot, int64_t table_pos) noexcept
     cdef int32_t _find(self, int64_t order_id) noexcept

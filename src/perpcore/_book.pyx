@@ -173,6 +173,7 @@ cdef int64_t DEBUG_CHECK_BUDGET = 8192
 cdef enum:
     PREFETCH_FAR = 12
     PREFETCH_NEAR = 5
+    HASH_RING = 16  # the batch loop's ring of id hashes: a power of two above PREFETCH_FAR
 
 SNAPSHOT_MAGIC = b"PCBK"
 SNAPSHOT_VERSION = 1
@@ -626,7 +627,10 @@ cdef class OrderBook:
     cdef int32_t _lookup(self, int64_t order_id, uint64_t* pos) noexcept:
         """Slot of a live order, or -1; `pos` receives its bucket, or the empty bucket that ends
         the probe (where the id would be inserted)."""
-        cdef uint64_t h = _mix(order_id)
+        return self._lookup_h(order_id, _mix(order_id), pos)
+
+    cdef inline int32_t _lookup_h(self, int64_t order_id, uint64_t h, uint64_t* pos) noexcept:
+        """_lookup with the id's hash `h` (_mix(order_id)) already computed."""
         cdef uint32_t tag = <uint32_t>(h >> 32)
         cdef uint64_t i = h >> (64 - self.table_shift)
         cdef IdEntry* e
@@ -698,15 +702,15 @@ cdef class OrderBook:
         return s
 
     # ------------------------------------------------------------------ batch prefetching
-    # The batch loop knows the commands ahead: it asks for the id's hash bucket PREFETCH_FAR
-    # commands early and, once that bucket is likely cached, for the order it names and its
-    # level PREFETCH_NEAR commands early, so lookups and unlinks find their lines in cache.
+    # The batch loop knows the commands ahead: it hashes each command's id once, PREFETCH_FAR
+    # commands early, asks for the id's hash bucket then and, once that bucket is likely cached,
+    # for the live order a cancel or amend names and its level PREFETCH_NEAR commands early, so
+    # lookups and unlinks find their lines in cache.
 
-    cdef inline void _prefetch_bucket(self, int64_t order_id) noexcept:
-        pc_prefetch(&self.table[_mix(order_id) >> (64 - self.table_shift)])
+    cdef inline void _prefetch_bucket(self, uint64_t h) noexcept:
+        pc_prefetch(&self.table[h >> (64 - self.table_shift)])
 
-    cdef inline void _prefetch_order(self, int64_t order_id) noexcept:
-        cdef uint64_t h = _mix(order_id)
+    cdef inline void _prefetch_order(self, uint64_t h) noexcept:
         cdef IdEntry* e = &self.table[h >> (64 - self.table_shift)]
         cdef OrderNode* n
         if e.slot != -1 and e.tag == <uint32_t>(h >> 32):
@@ -801,14 +805,13 @@ cdef class OrderBook:
 
     # ------------------------------------------------------------------ queue mechanics
 
-    cdef int _rest(self, int64_t order_id, int64_t account, int side, int node_flags,
+    cdef int _rest(self, int64_t order_id, uint64_t h, int64_t account, int side, int node_flags,
                    int32_t level, int64_t size, int64_t table_pos) except -1:
-        """Queue a new order at the back of `level`. `table_pos` is the id's empty bucket from a
-        `_lookup` with no table change since, or -1 to probe for it."""
+        """Queue a new order at the back of `level`; `h` is _mix(order_id). `table_pos` is the
+        id's empty bucket from a `_lookup` with no table change since, or -1 to probe for it."""
         cdef int32_t s
         cdef OrderNode* n
         cdef Level* L = &self.levels[level]
-        cdef uint64_t h = _mix(order_id)
         cdef uint64_t pos
         if (<uint64_t>(self.n_live + 1)) * 8 > (self.table_mask + 1) * 5:  # load factor <= 5/8
             self._grow_table()
@@ -1026,6 +1029,13 @@ cdef class OrderBook:
                              uint64_t* pos) noexcept:
         """The 1xxx checks of a place, in order; on OK, ``limit`` is the limit's tick index and
         ``pos`` the id table position where the new order goes."""
+        return self._validate_place_h(order_id, _mix(order_id), account, side, tif, stp, flags,
+                                      price_ppm, size, limit, pos)
+
+    cdef inline int _validate_place_h(self, int64_t order_id, uint64_t h, int64_t account,
+                                      int side, int tif, int stp, int flags, int64_t price_ppm,
+                                      int64_t size, int32_t* limit, uint64_t* pos) noexcept:
+        """_validate_place with the id's hash `h` (_mix(order_id)) already computed."""
         cdef int code
         if side != BUY and side != SELL:
             return E_SIDE
@@ -1048,19 +1058,25 @@ cdef class OrderBook:
             code = self._validate_price(price_ppm, limit)
             if code != OK:
                 return code
-        if self._lookup(order_id, pos) != -1:
+        if self._lookup_h(order_id, h, pos) != -1:
             return E_DUPLICATE
         return OK
 
     cdef int place_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
                      int flags, int64_t price_ppm, int64_t size) except -1:
+        return self._place(order_id, _mix(order_id), account, side, tif, stp, flags, price_ppm,
+                           size)
+
+    cdef int _place(self, int64_t order_id, uint64_t h, int64_t account, int side, int tif,
+                    int stp, int flags, int64_t price_ppm, int64_t size) except -1:
+        """place_c with the id's hash `h` (_mix(order_id)) already computed."""
         cdef int code, node_flags, stopped = 0
         cdef int32_t limit = 0, best_opp, live_before
         cdef int64_t rem = size
         cdef uint64_t pos
         cdef bint crosses
-        code = self._validate_place(order_id, account, side, tif, stp, flags, price_ppm, size,
-                                    &limit, &pos)
+        code = self._validate_place_h(order_id, h, account, side, tif, stp, flags, price_ppm,
+                                      size, &limit, &pos)
         if code != OK:
             return code
         node_flags = stp << NODE_STP_SHIFT
@@ -1085,7 +1101,7 @@ cdef class OrderBook:
                 self.out_expired = rem
                 self.out_expire_reason = EXPIRE_SELF_TRADE
             elif tif == TIF_GTC or tif == TIF_POST_ONLY:
-                self._rest(order_id, account, side, node_flags, limit, rem, <int64_t>pos)
+                self._rest(order_id, h, account, side, node_flags, limit, rem, <int64_t>pos)
             else:
                 self.out_expired = rem
                 self.out_expire_reason = EXPIRE_UNFILLED_IOC
@@ -1094,8 +1110,12 @@ cdef class OrderBook:
         return OK
 
     cdef int cancel_c(self, int64_t order_id) except -1:
+        return self._cancel(order_id, _mix(order_id))
+
+    cdef int _cancel(self, int64_t order_id, uint64_t h) except -1:
+        """cancel_c with the id's hash `h` (_mix(order_id)) already computed."""
         cdef uint64_t pos
-        cdef int32_t s = self._lookup(order_id, &pos)
+        cdef int32_t s = self._lookup_h(order_id, h, &pos)
         cdef int side
         cdef int32_t level
         if s == -1:
@@ -1157,7 +1177,8 @@ cdef class OrderBook:
                 self.out_expired = rem
                 self.out_expire_reason = EXPIRE_SELF_TRADE
             else:
-                self._rest(order_id, account, side, node_flags, new_level, rem, -1)
+                self._rest(order_id, _mix(order_id), account, side, node_flags, new_level, rem,
+                           -1)
         if PERPCORE_DEBUG:
             self._debug_check_after_op()
         return OK
@@ -1400,6 +1421,8 @@ cdef class OrderBook:
         cdef ResultRec* res = <ResultRec*>buffers.reserve(KIND_RESULTS, n, sizeof(ResultRec))
         cdef int code
         cdef int64_t f0, c0
+        cdef uint64_t h
+        cdef uint64_t hashes[HASH_RING]  # hashes[k % HASH_RING]: _mix(cmds[k].order_id)
         cdef FillRec* own_fills = self.fills
         cdef CancelRec* own_cancels = self.cancels
         cdef DeltaRec* own_deltas = self.deltas
@@ -1417,21 +1440,26 @@ cdef class OrderBook:
         self.batch_out = buffers
         self.reset_outputs()
         self.want_deltas = bool(deltas)
+        for i in range(min(n, PREFETCH_FAR)):
+            hashes[i] = _mix(cmds[i].order_id)
         try:
             for i in range(n):
                 cmd = cmds + i
                 if i + PREFETCH_FAR < n:
-                    self._prefetch_bucket(cmd[PREFETCH_FAR].order_id)
-                if i + PREFETCH_NEAR < n:
-                    self._prefetch_order(cmd[PREFETCH_NEAR].order_id)
+                    h = _mix(cmd[PREFETCH_FAR].order_id)
+                    hashes[(i + PREFETCH_FAR) & (HASH_RING - 1)] = h
+                    self._prefetch_bucket(h)
+                if i + PREFETCH_NEAR < n and cmd[PREFETCH_NEAR].op != OP_PLACE:  # a live id
+                    self._prefetch_order(hashes[(i + PREFETCH_NEAR) & (HASH_RING - 1)])
+                h = hashes[i & (HASH_RING - 1)]
                 self.begin_command(i)
                 f0 = self.n_fills
                 c0 = self.n_cancels
                 if cmd.op == OP_PLACE:
-                    code = self.place_c(cmd.order_id, cmd.account, cmd.side, cmd.tif, cmd.stp,
-                                        cmd.flags, cmd.price_ppm, cmd.size)
+                    code = self._place(cmd.order_id, h, cmd.account, cmd.side, cmd.tif, cmd.stp,
+                                       cmd.flags, cmd.price_ppm, cmd.size)
                 elif cmd.op == OP_CANCEL:
-                    code = self.cancel_c(cmd.order_id)
+                    code = self._cancel(cmd.order_id, h)
                 elif cmd.op == OP_AMEND:
                     code = self.amend_c(cmd.order_id, cmd.size, cmd.price_ppm)
                 elif cmd.op == OP_CANCEL_ALL:
@@ -1670,7 +1698,7 @@ cdef class OrderBook:
                 prev_price = -1
             prev_side = side
             prev_price = price
-            book._rest(oid, account, side, flags, level, remaining, -1)
+            book._rest(oid, _mix(oid), account, side, flags, level, remaining, -1)
         book.reset_outputs()
         book.begin_command(0)
         return book
