@@ -4,13 +4,35 @@
 # value; bool, float and every non-integer are perpcore.InvalidType; an integer outside int64 is
 # perpcore.InvalidInput. It never rounds, never accepts a float that happens to be integral, and
 # keeps no state. The error classes are imported on the error path only, so a module cimporting
-# this needs no Python names of its own.
+# this needs no Python names of its own. Small exact ints (one internal digit, the common case of
+# ids, prices and sizes) are read straight from the int object, without a call into the runtime.
 
 from cpython.bool cimport PyBool_Check
 from cpython.float cimport PyFloat_Check
 from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_Check, PyLong_CheckExact
 from cpython.number cimport PyNumber_Index
 from libc.stdint cimport int64_t
+
+cdef extern from *:
+    """
+    /* 1 and the value in *out when `v` (an exact int) is compact: |v| < 2**30 on CPython. */
+    static inline int pc_compact_i64(PyObject* v, int64_t* out) {
+    #if PY_VERSION_HEX >= 0x030C0000
+        if (PyUnstable_Long_IsCompact((PyLongObject*)v)) {
+            *out = (int64_t)PyUnstable_Long_CompactValue((PyLongObject*)v);
+            return 1;
+        }
+        return 0;
+    #else
+        Py_ssize_t size = Py_SIZE(v);
+        if (size == 0) { *out = 0; return 1; }
+        if (size == 1) { *out = (int64_t)((PyLongObject*)v)->ob_digit[0]; return 1; }
+        if (size == -1) { *out = -(int64_t)((PyLongObject*)v)->ob_digit[0]; return 1; }
+        return 0;
+    #endif
+    }
+    """
+    bint pc_compact_i64(object v, int64_t* out) noexcept
 
 
 cdef inline int64_t _exact_i64(object value, str name) except? -1:
@@ -42,6 +64,9 @@ cdef inline int64_t _slow_i64(object value, str name) except? -1:
 
 cdef inline int64_t _as_i64(object value, str name) except? -1:
     """The int64 value of an integer argument named `name` (see the module comment)."""
+    cdef int64_t out
     if PyLong_CheckExact(value):
+        if pc_compact_i64(value, &out):
+            return out
         return _exact_i64(value, name)
     return _slow_i64(value, name)
