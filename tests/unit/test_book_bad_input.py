@@ -388,3 +388,26 @@ def test_a_rejection_never_disturbs_later_matching(market):
 
     assert [(f.maker_order_id, f.size) for f in r.fills] == [(1, 10), (2, 15)]
     market.check_integrity()
+
+
+# CPython stores ints in 30-bit digits and the native book reads one-digit ints directly: values on
+# both sides of each digit boundary must convert exactly
+DIGIT_BOUNDARIES = [0, 1, 2**30 - 1, 2**30, 2**31, 2**60 - 1, 2**60, 2**63 - 2]
+
+
+@pytest.mark.parametrize("value", DIGIT_BOUNDARIES)
+def test_ids_and_accounts_round_trip_exactly_at_every_magnitude(book, value):
+    order_id = value + 1
+    assert book.place(order_id, value, BUY, 400_000, 3).ok
+    order = book.order(order_id)
+    assert (order["order_id"], order["account"]) == (order_id, value)
+    assert book.cancel(order_id).order_id == order_id
+
+
+@pytest.mark.parametrize("value", [-1, -(2**30) + 1, -(2**30), -(2**31), -(2**60), -(2**63)])
+def test_negative_values_are_rejected_at_every_magnitude(book, value):
+    assert book.place(50, value, BUY, 400_000, 3).code == Code.INVALID_ACCOUNT
+    assert book.place(value, ALICE, BUY, 400_000, 3).code == Code.INVALID_ORDER_ID
+    assert book.place(50, ALICE, BUY, value, 3).code == Code.PRICE_OUT_OF_RANGE
+    assert book.place(50, ALICE, BUY, 400_000, value).code == Code.SIZE_NOT_POSITIVE
+    assert len(book) == 0
