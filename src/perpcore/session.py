@@ -106,6 +106,9 @@ def run_session(*, n_accounts: int = 200, n_steps: int = 20_000, seed: int = 7) 
                 periods.extend(ex.close_funding_period(MARKET, now).events)
         for e in ex.liquidate(now).events:
             liquidation[e.kind] += 1
+            if e.kind == "liquidation_started" and (e.kind, e.account) not in liquidation:
+                liquidation[e.kind, e.account] = 1
+                liquidation["positions"] += 1
             if e.kind == "liquidation_filled":
                 liquidation["closed contracts"] += e.size
             elif e.kind == "deleveraging_filled":
@@ -186,7 +189,8 @@ def format_session(s: SessionSummary) -> list[str]:
         f"{sum(p > 0 for p in s.payouts_qq.values())} accounts and took "
         f"{usdc(-sum(p for p in s.payouts_qq.values() if p < 0))} USDC from "
         f"{sum(p < 0 for p in s.payouts_qq.values())}",
-        f"liquidations: {s.liquidation['liquidation_started']:,} started, "
+        f"liquidations: {s.liquidation['positions']:,} accounts' positions under maintenance, "
+        f"{s.liquidation['liquidation_started']:,} block attempts, "
         f"{s.liquidation['liquidation_filled']:,} fills closing "
         f"{s.liquidation['closed contracts']:,} contracts, "
         f"{s.liquidation['deleveraging_filled']:,} ADL fills closing "
