@@ -191,6 +191,7 @@ cdef class Exchange:
     cdef _Market _market(self, object market)
     cdef int32_t _open_account(self, int64_t account) except -1
     cdef int _grow_accounts(self) except -1
+    cdef object _available_refusal(self, int64_t acct, int64_t amount, int32_t* slot)
     cdef int _begin_call(self, int32_t market) except -1
     cdef int _reset_events(self) except -1
     cdef inline EventRec* _event(self, int kind, int32_t market) except NULL

@@ -1872,6 +1872,17 @@ cdef class Exchange:
         self._finish(None)
         return _call_result(_CODE_OK, self._take_events())
 
+    cdef object _available_refusal(self, int64_t acct, int64_t amount, int32_t* slot):
+        """Why `amount` cannot leave `acct`'s available (UNKNOWN_ACCOUNT, INSUFFICIENT_AVAILABLE),
+        or None with the account's slot in `slot`."""
+        cdef int32_t a = _table_find(&self.account_ids, acct)
+        if a < 0:
+            return _UNKNOWN_ACCOUNT
+        if self.accts[a].available_qq < amount:
+            return _INSUFFICIENT_AVAILABLE
+        slot[0] = a
+        return None
+
     def add_margin(self, account, market, amount_qq):
         """Move ``available`` into the account's position margin in ``market``."""
         cdef int64_t acct = _valid_account(account)
@@ -1886,11 +1897,9 @@ cdef class Exchange:
             return _call_result(_UNKNOWN_MARKET, ())
         if not m.services.phase.allows_trading:
             return _call_result(_MARKET_NOT_TRADING, ())
-        a = _table_find(&self.account_ids, acct)
-        if a < 0:
-            return _call_result(_UNKNOWN_ACCOUNT, ())
-        if self.accts[a].available_qq < amount:
-            return _call_result(_INSUFFICIENT_AVAILABLE, ())
+        refusal = self._available_refusal(acct, amount, &a)
+        if refusal is not None:
+            return _call_result(refusal, ())
         self._margin_add(&m.pos[a], amount)
         self.accts[a].available_qq -= amount
         self._reset_events()
@@ -1915,11 +1924,9 @@ cdef class Exchange:
         m = self._market_or_none(market)
         if m is None:
             return _call_result(_UNKNOWN_MARKET, ())
-        a = _table_find(&self.account_ids, acct)
-        if a < 0:
-            return _call_result(_UNKNOWN_ACCOUNT, ())
-        if self.accts[a].available_qq < amount:
-            return _call_result(_INSUFFICIENT_AVAILABLE, ())
+        refusal = self._available_refusal(acct, amount, &a)
+        if refusal is not None:
+            return _call_result(refusal, ())
         fund = _plus(m.insurance_fund_qq, amount)
         self.accts[a].available_qq -= amount
         m.insurance_fund_qq = fund
@@ -1940,11 +1947,9 @@ cdef class Exchange:
         cdef EventRec* e
         if amount <= 0:
             raise InvalidInput(f"withdrawal amount_qq={amount} must be positive")
-        a = _table_find(&self.account_ids, acct)
-        if a < 0:
-            return _withdrawal_result(_UNKNOWN_ACCOUNT, (), 0, 0)
-        if self.accts[a].available_qq < amount:
-            return _withdrawal_result(_INSUFFICIENT_AVAILABLE, (), 0, 0)
+        refusal = self._available_refusal(acct, amount, &a)
+        if refusal is not None:
+            return _withdrawal_result(refusal, (), 0, 0)
         due = _plus(t, self.withdrawal_delay)
         self.accts[a].available_qq -= amount
         self.accts[a].withdraw_qq += amount

@@ -421,10 +421,9 @@ class ReferenceExchange:
             return CallResult(Code.UNKNOWN_MARKET)
         if not m.services.phase.allows_trading:
             return CallResult(Code.MARKET_NOT_TRADING)
-        if account not in self.ledger.accounts:
-            return CallResult(Code.UNKNOWN_ACCOUNT)
-        if self.ledger.bucket(account, AVAILABLE) < amount:
-            return CallResult(Code.INSUFFICIENT_AVAILABLE)
+        refusal = self._available_refusal(account, amount)
+        if refusal is not None:
+            return CallResult(refusal)
         self.ledger.move(account, AVAILABLE, m.name, amount)
         call = _Call()
         call.events.append(MarginAdded(account, m.name, amount))
@@ -441,10 +440,9 @@ class ReferenceExchange:
         m = self._market_or_none(market)
         if m is None:
             return CallResult(Code.UNKNOWN_MARKET)
-        if account not in self.ledger.accounts:
-            return CallResult(Code.UNKNOWN_ACCOUNT)
-        if self.ledger.bucket(account, AVAILABLE) < amount:
-            return CallResult(Code.INSUFFICIENT_AVAILABLE)
+        refusal = self._available_refusal(account, amount)
+        if refusal is not None:
+            return CallResult(refusal)
         self.ledger.fund_insurance(account, m.name, amount)
         call = _Call()
         call.events.append(InsuranceCredited(m.name, account, amount,
@@ -459,10 +457,9 @@ class ReferenceExchange:
         now = as_i64(now, "now")
         if amount <= 0:
             raise InvalidInput(f"withdrawal amount_qq={amount} must be positive")
-        if account not in self.ledger.accounts:
-            return WithdrawalResult(Code.UNKNOWN_ACCOUNT)
-        if self.ledger.bucket(account, AVAILABLE) < amount:
-            return WithdrawalResult(Code.INSUFFICIENT_AVAILABLE)
+        refusal = self._available_refusal(account, amount)
+        if refusal is not None:
+            return WithdrawalResult(refusal)
         self.ledger.move(account, AVAILABLE, WITHDRAW, amount)
         wid = self._next_withdrawal_id
         self._next_withdrawal_id += 1
@@ -919,6 +916,14 @@ class ReferenceExchange:
         if size < m.book.min_size:
             return Code.SIZE_BELOW_MINIMUM, 0
         return Code.OK, size
+
+    def _available_refusal(self, account: int, amount: int) -> Code | None:
+        """Why ``amount`` cannot leave the account's ``available``, or None."""
+        if account not in self.ledger.accounts:
+            return Code.UNKNOWN_ACCOUNT
+        if self.ledger.bucket(account, AVAILABLE) < amount:
+            return Code.INSUFFICIENT_AVAILABLE
+        return None
 
     def _below_initial_without_withdrawals(self, account: int) -> bool:
         """Would the account, without its pending withdrawals, be below its initial requirements
