@@ -119,7 +119,6 @@ class _Index:
 
 @dataclass(slots=True)
 class _Block:
-    now: int
     events: list[Event] = field(default_factory=list)
     liquidated: list[tuple[str, int]] = field(default_factory=list)
     deferred: list[tuple[str, int]] = field(default_factory=list)
@@ -182,7 +181,7 @@ class Liquidator:
     # ------------------------------------------------------------------ a block
 
     def run_block(self, now: int) -> LiquidationBlock:
-        block = _Block(now)
+        block = _Block()
         for market in self.ex.markets:
             if self.ex.phase(market) not in _LIQUIDATING_PHASES:
                 continue
@@ -196,10 +195,7 @@ class Liquidator:
                 continue
             for account in due:
                 self._liquidate(block, market, account)
-            idx = self._index[market]
-            mmf = self.ex.risk(market).mmf_ppm
-            for account in self.ex._liquidation_changes(market):
-                self._put(idx, market, account, mmf)
+            self.refresh(market)  # what the block itself changed
         return LiquidationBlock(tuple(block.events), tuple(block.liquidated),
                                 tuple(block.deferred), tuple(block.deleveraged), block.candidates)
 
@@ -266,8 +262,8 @@ class Liquidator:
                                                                           depth.ask_size)
             if not len(prices) or (prices[0] < fillable if long else prices[0] > fillable):
                 break
-            price = int(prices[0])
-            want = min(close - closed, int(sizes[0])) // book.lot * book.lot
+            price, level = int(prices[0]), int(sizes[0])
+            want = min(close - closed, level) // book.lot * book.lot
             if want < book.min_size:
                 break
             pos, v = ex.position(account, market), ex.margin(account, market)
@@ -302,8 +298,11 @@ class Liquidator:
                 block.drawn[market] = block.drawn.get(market, 0) + paid
                 events.append(InsuranceDrawn(market, account, paid, ex.insurance_fund(market)))
             if filled == 0:
-                if book.depth(1) == depth:  # nothing moved: stop rather than spin
-                    break
+                after = book.depth(1)
+                top = (after.bid_price, after.bid_size) if long else (after.ask_price,
+                                                                      after.ask_size)
+                if len(top[0]) and (int(top[0][0]), int(top[1][0])) == (price, level):
+                    break  # the level did not move: stop rather than spin
                 continue
             surplus = delta(filled)
             fee = min(filled * price * risk.liquidation_fee_ppm // ONE, max(surplus, 0),
@@ -313,8 +312,6 @@ class Liquidator:
                 events.append(InsuranceCredited(market, account, fee, ex.insurance_fund(market)))
             events.append(LiquidationFilled(market, account, price, filled, surplus))
             closed += filled
-            code = Code.OK
-        if closed and code == Code.LIQUIDATION_NOTHING_FILLED:
             code = Code.OK
         return closed, code
 
