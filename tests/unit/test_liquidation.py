@@ -7,6 +7,7 @@ the trader is long 1000 YES at 0.5 with exactly its 50 USDC initial margin, MMF 
 
 import pytest
 
+import perpcore
 from perpcore import Code, RiskTier, Side
 from perpcore.book_types import CancelReason
 from perpcore.events import PositionStatus
@@ -362,3 +363,33 @@ def test_the_scan_follows_trades_margin_and_funding_without_rescanning(exchange_
     assert ex.submit(M, 30, TRADER, SELL, 440_000, 600, reduce_only=True).filled == 600
     assert not ex.margin(TRADER, M).liquidatable
     assert ex.liquidate(4).candidates == 0
+
+
+# ------------------------------------------------------------------------------- bad input
+
+def test_fund_insurance_refuses_nonsense_and_changes_nothing(exchange_cls):
+    ex = make(exchange_cls)
+    state = (ex.balances(OPERATOR), ex.insurance_fund(M))
+    for args, error in (((OPERATOR, M, 0), perpcore.InvalidInput),
+                        ((OPERATOR, M, -5), perpcore.InvalidInput),
+                        ((OPERATOR, M, 1.5), perpcore.InvalidType),
+                        ((-1, M, 5), perpcore.InvalidInput),
+                        ((OPERATOR, 7, 5), perpcore.InvalidType)):
+        with pytest.raises(error):
+            ex.fund_insurance(*args)
+    assert ex.fund_insurance(OPERATOR, "NOPE", 5).code == Code.UNKNOWN_MARKET
+    assert ex.fund_insurance(77, M, 5).code == Code.UNKNOWN_ACCOUNT
+    assert ex.fund_insurance(OPERATOR, M, 10**7 * USDC).code == Code.INSUFFICIENT_AVAILABLE
+    assert (ex.balances(OPERATOR), ex.insurance_fund(M)) == state
+    ex.check_integrity()
+
+
+@pytest.mark.parametrize(("now", "error"), [(1.0, "InvalidType"), ("1", "InvalidType"),
+                                            (2**63, "InvalidInput")])
+def test_liquidate_refuses_a_time_that_is_not_an_int64(exchange_cls, now, error):
+    ex = make(exchange_cls)
+    bid(ex, 10, 459_000, 600)
+    ex.set_mark(M, 460_000)
+    with pytest.raises(getattr(perpcore, error)):
+        ex.liquidate(now)
+    assert ex.position(TRADER, M).size == 1000 and 10 in ex.book(M)
