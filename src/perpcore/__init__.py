@@ -54,7 +54,9 @@ from perpcore.codes import Code, describe
 from perpcore.funding_types import FundingPeriod
 from perpcore.events import Event, PositionStatus, SettlementStatus
 from perpcore.exchange_types import (
+    EXCHANGE_ORDER_ID_FIRST,
     EXCHANGE_RESULT_DTYPE,
+    LIQUIDATION_ORDER_ID_FIRST,
     Balances,
     CallResult,
     ExchangeBatch,
@@ -132,7 +134,9 @@ __all__ = [
     "SettlementStatus",
     "Balances",
     "CallResult",
+    "EXCHANGE_ORDER_ID_FIRST",
     "EXCHANGE_RESULT_DTYPE",
+    "LIQUIDATION_ORDER_ID_FIRST",
     "Exchange",
     "ExchangeBatch",
     "MarginView",

@@ -58,7 +58,7 @@ from perpcore.events import (
     WithdrawalExecuted, WithdrawalRejected, WithdrawalRequested,
 )
 from perpcore.exchange_types import (
-    EXCHANGE_RESULT_DTYPE, Balances, CallResult, ExchangeBatch, MarginView, PositionView,
+    EXCHANGE_ORDER_ID_FIRST, EXCHANGE_RESULT_DTYPE, LIQUIDATION_ORDER_ID_FIRST, Balances, CallResult, ExchangeBatch, MarginView, PositionView,
     SubmitResult, WithdrawalResult,
 )
 from perpcore.lifecycle import MarketPhase
@@ -117,13 +117,15 @@ cdef int SETTLE_PENDING = SettlementStatus.PENDING_SETTLE
 cdef int SETTLE_SYNCHRONIZED = SettlementStatus.SYNCHRONIZED
 cdef int64_t SCALE = PRICE_SCALE_PPM
 cdef int64_t IDX_PER_QQ = 1_000_000  # funding index units (idx) per quote quantum and contract
-cdef int64_t LIQUIDATION_ORDER_ID_FIRST = 0x7FFFFFFFFFFFFFFF  # the exchange's own orders: down
+cdef int64_t FIRST_EXCHANGE_ORDER_ID = EXCHANGE_ORDER_ID_FIRST  # users' order ids stay below
+cdef int64_t FIRST_LIQUIDATION_ORDER_ID = LIQUIDATION_ORDER_ID_FIRST  # counts down
 
 cdef int OK = Code.OK
 cdef int E_OP = Code.INVALID_OP
 cdef int E_FLAGS = Code.INVALID_FLAGS
 cdef int E_SIZE_BELOW_MIN = Code.SIZE_BELOW_MINIMUM
 cdef int E_UNKNOWN_ACCOUNT = Code.UNKNOWN_ACCOUNT
+cdef int E_RESERVED_ORDER_ID = Code.RESERVED_ORDER_ID
 cdef int E_UNKNOWN_MARKET = Code.UNKNOWN_MARKET
 cdef int E_INSUFFICIENT = Code.INSUFFICIENT_AVAILABLE
 cdef int E_BELOW_INITIAL = Code.BELOW_INITIAL_MARGIN
@@ -730,7 +732,7 @@ cdef class Exchange:
         self.withdrawals = {}
         self.next_withdrawal_id = 1
         self.call_market = -1
-        self.next_liquidation_order_id = LIQUIDATION_ORDER_ID_FIRST
+        self.next_liquidation_order_id = FIRST_LIQUIDATION_ORDER_ID
         self.accts = <Acct*>_grow_array(NULL, &self.accounts_cap, sizeof(Acct), FIRST_ACCOUNTS)
         self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
                                             FIRST_EVENT_WORDS)
@@ -1018,6 +1020,8 @@ cdef class Exchange:
                 return self._reject(m, order_id, account, E_MARKET_REDUCE_ONLY)
         code = book._validate_place(order_id, account, side, tif, stp, flags, price_ppm, size,
                                     &limit, &table_pos)
+        if code == OK and order_id >= FIRST_EXCHANGE_ORDER_ID:
+            code = E_RESERVED_ORDER_ID
         if code != OK:
             return self._reject(m, order_id, account, code)
         a = _table_find(&self.account_ids, account)

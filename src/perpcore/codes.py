@@ -35,6 +35,7 @@ class Code(IntEnum):
     UNKNOWN_ACCOUNT = 1016
     UNKNOWN_MARKET = 1017
     UNKNOWN_WITHDRAWAL = 1018
+    RESERVED_ORDER_ID = 1019
 
     # 2xxx: margin and balances (the command is well formed but the account cannot afford it)
     INSUFFICIENT_AVAILABLE = 2001
@@ -84,6 +85,7 @@ _DESCRIPTIONS = {
     Code.UNKNOWN_ACCOUNT: "no account with this id has ever deposited",
     Code.UNKNOWN_MARKET: "no market with this id is listed",
     Code.UNKNOWN_WITHDRAWAL: "no pending withdrawal has this id",
+    Code.RESERVED_ORDER_ID: "order ids from 2**62 up are the exchange's own (its liquidation orders)",
     Code.INSUFFICIENT_AVAILABLE: "available collateral cannot cover the amount to lock or withdraw",
     Code.BELOW_INITIAL_MARGIN: "filled in full, the order would leave the account below initial margin",
     Code.REDUCE_ONLY_WOULD_INCREASE: "a reduce-only order may only shrink an open position",

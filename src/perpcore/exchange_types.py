@@ -21,6 +21,8 @@ from perpcore.codes import Code
 from perpcore.events import Event, PositionStatus, SettlementStatus
 
 __all__ = [
+    "EXCHANGE_ORDER_ID_FIRST",
+    "LIQUIDATION_ORDER_ID_FIRST",
     "EXCHANGE_RESULT_DTYPE",
     "Balances",
     "PositionView",
@@ -30,6 +32,11 @@ __all__ = [
     "WithdrawalResult",
     "ExchangeBatch",
 ]
+
+# Order ids from 2**62 up belong to the exchange: its liquidation orders count down from 2**63 - 1,
+# and a user order carrying one is refused with Code.RESERVED_ORDER_ID, so the two never collide.
+EXCHANGE_ORDER_ID_FIRST = 2**62
+LIQUIDATION_ORDER_ID_FIRST = 2**63 - 1
 
 EXCHANGE_RESULT_DTYPE = np.dtype(
     [

@@ -216,6 +216,18 @@ def test_an_ioc_remainder_releases_its_lock(ex):
     ex.check_integrity()
 
 
+@pytest.mark.parametrize("order_id", [perpcore.EXCHANGE_ORDER_ID_FIRST,
+                                      perpcore.LIQUIDATION_ORDER_ID_FIRST])
+def test_order_ids_of_the_exchange_are_refused_to_users_and_change_nothing(ex, order_id):
+    before = state(ex)
+
+    r = ex.submit(M, order_id, ALICE, BUY, 500_000, 10)
+
+    assert r.code == Code.RESERVED_ORDER_ID and r.order_id == order_id
+    assert state(ex) == before
+    assert ex.submit(M, perpcore.EXCHANGE_ORDER_ID_FIRST - 1, ALICE, BUY, 500_000, 10).ok
+
+
 @pytest.mark.parametrize("bad", [1.5, "1", None, True])
 def test_wrong_types_raise_typed_errors_and_change_nothing(ex, bad):
     before = state(ex)
@@ -551,12 +563,14 @@ def test_process_runs_a_command_array_exactly_like_the_per_call_methods(exchange
 
 
 def test_process_refuses_what_it_does_not_offer(ex):
-    cmds = np.zeros(2, perpcore.COMMAND_DTYPE)
+    cmds = np.zeros(3, perpcore.COMMAND_DTYPE)
     cmds[0] = (perpcore.Op.AMEND, 0, 0, 0, 0, 1, ALICE, 0, 5)
     cmds[1] = (perpcore.Op.PLACE, 0, 0, 0, 4, 1, ALICE, 500_000, 5)
+    cmds[2] = (perpcore.Op.PLACE, 0, 0, 0, 0, perpcore.EXCHANGE_ORDER_ID_FIRST, ALICE, 500_000, 5)
 
     out = ex.process(M, cmds)
 
-    assert out.results["code"].tolist() == [Code.INVALID_OP, Code.INVALID_FLAGS]
+    assert out.results["code"].tolist() == [Code.INVALID_OP, Code.INVALID_FLAGS,
+                                            Code.RESERVED_ORDER_ID]
     with pytest.raises(perpcore.InvalidType):
         ex.process(M, np.zeros(1, perpcore.RESULT_DTYPE))

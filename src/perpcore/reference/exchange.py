@@ -59,7 +59,9 @@ from perpcore.events import (
     WithdrawalRequested,
 )
 from perpcore.exchange_types import (
+    EXCHANGE_ORDER_ID_FIRST,
     EXCHANGE_RESULT_DTYPE,
+    LIQUIDATION_ORDER_ID_FIRST,
     Balances,
     CallResult,
     ExchangeBatch,
@@ -82,7 +84,6 @@ __all__ = ["ReferenceExchange"]
 
 BUY, SELL = Side.BUY, Side.SELL
 IDX_PER_QQ = 1_000_000  # funding index units (idx) per quote quantum and contract
-LIQUIDATION_ORDER_ID_FIRST = 2**63 - 1  # the exchange's own (IOC) orders count down from here
 
 
 # ------------------------------------------------------------------------------- internal state
@@ -534,6 +535,8 @@ class ReferenceExchange:
         if not reduce_only and not phase.allows_new_exposure:
             return self._rejected(m, order_id, account, Code.MARKET_REDUCE_ONLY)
         code = m.book.check_place(order_id, account, side, price, size, tif, stp, reduce_only)
+        if code == Code.OK and order_id >= EXCHANGE_ORDER_ID_FIRST:
+            code = Code.RESERVED_ORDER_ID
         if code == Code.OK and account not in self.ledger.accounts:
             code = Code.UNKNOWN_ACCOUNT
         if code != Code.OK:
