@@ -63,6 +63,7 @@ cdef struct Pos:
     int64_t ro_remaining      # sum of the remaining sizes of its resting reduce-only orders
     int32_t ro_head           # their list through XOrder.ro_prev / ro_next (valid if ro_count)
     int32_t ro_count
+    int32_t live_orders       # its live orders in this market (any kind)
     int64_t reduced_call      # id of the last call that shrank or flipped it (margin release)
     uint8_t traded            # ever filled: settlement status PENDING_SETTLE
     uint8_t liquidating       # under liquidation: status LIQUIDATING while size != 0
@@ -145,7 +146,7 @@ cdef class _Market:
     cdef int64_t changed_cap               # in first-change order (Pos.changed: listed once)
 
     cdef int32_t find_order(self, int64_t order_id) noexcept
-    cdef int32_t add_order(self, int64_t order_id) except -1
+    cdef int32_t add_order(self, int64_t order_id, int32_t account) except -1
     cdef void remove_order(self, int32_t slot) noexcept
 
 

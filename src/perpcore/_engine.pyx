@@ -579,8 +579,9 @@ cdef class _Market:
     cdef int32_t find_order(self, int64_t order_id) noexcept:
         return _table_find(&self.ids, order_id)
 
-    cdef int32_t add_order(self, int64_t order_id) except -1:
-        """A zeroed pool slot for a new live order, registered under its id."""
+    cdef int32_t add_order(self, int64_t order_id, int32_t account) except -1:
+        """A zeroed pool slot for a new live order of the account in slot `account`, registered
+        under its id."""
         cdef int32_t s
         cdef int64_t cap
         if self.free_head != -1:
@@ -597,14 +598,17 @@ cdef class _Market:
             self.orders_used += 1
         memset(&self.orders[s], 0, sizeof(XOrder))
         self.orders[s].order_id = order_id
+        self.orders[s].account = account
         self.orders[s].ro_prev = -1
         self.orders[s].ro_next = -1
         _table_insert(&self.ids, order_id, s)
         self.n_orders += 1
+        self.pos[account].live_orders += 1
         return s
 
     cdef void remove_order(self, int32_t slot) noexcept:
         _table_delete(&self.ids, self.orders[slot].order_id)
+        self.pos[self.orders[slot].account].live_orders -= 1
         self.orders[slot].ro_next = self.free_head
         self.free_head = slot
         self.n_orders -= 1
@@ -1049,12 +1053,11 @@ cdef class Exchange:
             return self._reject(m, order_id, account, code)
         self.accts[a].available_qq -= lock  # covered: checked above
         self.accts[a].orders_qq += lock
-        slot = m.add_order(order_id)
+        slot = m.add_order(order_id, a)
         o = &m.orders[slot]
         o.lock_qq = lock
         o.remaining = size
         o.price_ppm = price_ppm
-        o.account = a
         o.side = <uint8_t>side
         o.reduce_only = (flags & CMD_REDUCE_ONLY) != 0
         e = self._event(EV_ORDER_CREATED, m.index)
@@ -1490,6 +1493,7 @@ cdef class Exchange:
         cdef OrderBook book
         cdef list locked = [0] * self.n_accounts
         cdef list withdrawing = [0] * self.n_accounts
+        cdef list live
         self._conservation()
         if self.account_ids.count != self.n_accounts:
             raise IntegrityError("account table and account slots disagree")
@@ -1499,6 +1503,7 @@ cdef class Exchange:
         for m in self.market_list:
             book = m.book
             book.check_integrity_c()
+            live = [0] * self.n_accounts  # live orders per account slot in m
             if book.n_live != m.n_orders or m.ids.count != m.n_orders:
                 raise IntegrityError(f"{m.name}: {book.n_live} orders in the book, "
                                      f"{m.n_orders} tracked")
@@ -1516,6 +1521,7 @@ cdef class Exchange:
                 if o.lock_qq < 0 or (o.reduce_only and o.lock_qq) or o.ro_linked != o.reduce_only:
                     raise IntegrityError(f"{m.name}: order {o.order_id} has lock {o.lock_qq}")
                 locked[o.account] += o.lock_qq
+                live[o.account] += 1
             longs = shorts = 0
             open_notional = 0
             unsettled = 0  # in idx
@@ -1527,6 +1533,9 @@ cdef class Exchange:
                 listed.add(a)
             for a in range(self.n_accounts):
                 p = &m.pos[a]
+                if p.live_orders != live[a]:
+                    raise IntegrityError(f"{m.name}: account {self.accts[a].account} counts "
+                                         f"{p.live_orders} live orders, holds {live[a]}")
                 if p.changed != (a in listed) or (p.liquidating and p.size == 0):
                     raise IntegrityError(f"{m.name}: account {self.accts[a].account}: changed flag "
                                          f"{p.changed} or liquidating flag {p.liquidating} is "
@@ -2211,7 +2220,7 @@ cdef class Exchange:
         cdef list ids = []
         self._reset_events()
         self._begin_call(m.index)
-        if a >= 0:
+        if a >= 0 and m.pos[a].live_orders:  # most liquidated accounts rest nothing: no scan
             for k in range(<int64_t>m.ids.mask + 1):
                 s = m.ids.buckets[k].slot
                 if s != -1 and m.orders[s].account == a:
@@ -2253,11 +2262,10 @@ cdef class Exchange:
             book.want_deltas = True
         if code != OK:
             raise IntegrityError(f"the book refused liquidation order {order_id}: {code}")
-        slot = m.add_order(order_id)
+        slot = m.add_order(order_id, a)
         o = &m.orders[slot]
         o.remaining = size_
         o.price_ppm = price
-        o.account = a
         o.side = <uint8_t>side_
         self.call_liquidation = True
         try:

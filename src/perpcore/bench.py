@@ -148,44 +148,47 @@ class BenchReport:
     ticks: list[TickReport]
     bytes_per_order_100k: float
     bytes_per_order_1m: float
+    # how much slower the finest tick is than the coarsest, per rate ("per_call", "batch"): the
+    # median over rounds of the paired timings, which one load change between rounds cannot move
+    paired_grid_slowdown: dict[str, float] = field(default_factory=dict)
     machine: str = field(default_factory=lambda: f"{platform.machine()} {os.cpu_count()} cpu, "
                                                   f"Python {platform.python_version()}")
 
     def by_tick(self, tick_ppm: int) -> TickReport:
         return next(t for t in self.ticks if t.tick_ppm == tick_ppm)
 
+    def grid_slowdown(self, name: str) -> float:
+        """How much slower the rate ``name`` is at the finest tick than at the coarsest (0.1 is
+        10 % slower): paired per round when measured so, else from the best rates."""
+        if name in self.paired_grid_slowdown:
+            return self.paired_grid_slowdown[name]
+        coarse, fine = self.ticks[0], self.ticks[-1]
+        return getattr(coarse, name) / getattr(fine, name) - 1.0
+
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def _best_rate(n: int, rounds: int, run_once: Callable[[], float]) -> float:
-    """Events/s of the fastest of ``rounds`` runs (the least disturbed by other tenants)."""
-    return n / min(run_once() for _ in range(rounds))
-
-
-def _measure_tick(spec: FlowSpec, rounds: int, progress: Callable[[str], None]) -> TickReport:
-    cmds = generate_flow(spec)
-    n = len(cmds)
-    tick = spec.tick_ppm
-    progress(f"tick {tick}: batch")
-    batch = _best_rate(n, rounds, lambda: run_batch(OrderBook(tick_ppm=tick), cmds))
+def _runs(cmds: np.ndarray, tick: int) -> dict[str, Callable[[], float]]:
+    """One timed run (seconds over the whole flow) of each throughput measurement of a tick."""
     buffers = BatchBuffers()
-    batch_reused = _best_rate(n, rounds,
-                              lambda: run_batch(OrderBook(tick_ppm=tick), cmds, buffers))
-    del buffers
-    progress(f"tick {tick}: per call")
 
     def calls_once(book_cls) -> float:
-        book = book_cls(tick_ppm=tick)
-        plan = call_plan(book, cmds)
-        return run_calls(plan)
+        return run_calls(call_plan(book_cls(tick_ppm=tick), cmds))
 
-    per_call = _best_rate(n, rounds, lambda: calls_once(OrderBook))
-    progress(f"tick {tick}: reference")
-    reference_per_call = _best_rate(n, rounds, lambda: calls_once(ReferenceOrderBook))
-    reference_batch = _best_rate(n, rounds,
-                                 lambda: run_batch(ReferenceOrderBook(tick_ppm=tick), cmds))
-    progress(f"tick {tick}: latency")
+    return {
+        "batch": lambda: run_batch(OrderBook(tick_ppm=tick), cmds),
+        "batch_reused": lambda: run_batch(OrderBook(tick_ppm=tick), cmds, buffers),
+        "per_call": lambda: calls_once(OrderBook),
+        "reference_per_call": lambda: calls_once(ReferenceOrderBook),
+        "reference_batch": lambda: run_batch(ReferenceOrderBook(tick_ppm=tick), cmds),
+    }
+
+
+def _tick_report(tick: int, cmds: np.ndarray, seconds: dict[str, list[float]]) -> TickReport:
+    """The tick's rates (each the fastest of its rounds: the least disturbed by other tenants),
+    its per-call latencies and its memory."""
+    n = len(cmds)
     book = OrderBook(tick_ppm=tick)
     lat, floor = call_latencies_ns(call_plan(book, cmds))
     net = np.maximum(lat - floor, 0)  # the call's own latency, net of reading the clock
@@ -193,8 +196,7 @@ def _measure_tick(spec: FlowSpec, rounds: int, progress: Callable[[str], None]) 
     out = OrderBook(tick_ppm=tick).process(cmds)
     return TickReport(
         tick_ppm=tick, n_events=n, live_orders=len(book), fills=len(out.fills),
-        per_call=per_call, batch=batch, batch_reused=batch_reused,
-        reference_per_call=reference_per_call, reference_batch=reference_batch,
+        **{name: n / min(times) for name, times in seconds.items()},
         p50_ns=p50, p99_ns=p99, p999_ns=p999, timer_floor_ns=floor,
         bytes_per_order_flow=book.memory_bytes() / max(len(book), 1),
     )
@@ -202,18 +204,35 @@ def _measure_tick(spec: FlowSpec, rounds: int, progress: Callable[[str], None]) 
 
 def measure(n_events: int = 1_000_000, ticks: Iterable[int] = (1000, 100), rounds: int = 3,
             progress: Callable[[str], None] = lambda msg: None) -> BenchReport:
-    """Measure everything on seeded flows of ``n_events`` for each tick size."""
+    """Measure everything on seeded flows of ``n_events`` for each tick size. Every round runs
+    every measurement of every tick once, so a change of load between rounds hits all ticks alike."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    ticks = list(ticks)
+    flows = {t: generate_flow(FlowSpec(n_events=n_events, tick_ppm=t)) for t in ticks}
+    runs = {t: _runs(flows[t], t) for t in ticks}
+    seconds = {t: {name: [] for name in runs[t]} for t in ticks}
     was_enabled = gc.isenabled()
     gc.collect()
     gc.disable()  # the book allocates no Python objects per order; keep the collector out of it
     try:
-        reports = [_measure_tick(FlowSpec(n_events=n_events, tick_ppm=t), rounds, progress)
-                   for t in ticks]
+        for r in range(rounds):
+            for t in ticks:
+                progress(f"round {r + 1}/{rounds}: tick {t}")
+                for name, run_once in runs[t].items():
+                    seconds[t][name].append(run_once())
+        del runs
+        progress("latency and memory")
+        reports = [_tick_report(t, flows[t], seconds[t]) for t in ticks]
     finally:
         if was_enabled:
             gc.enable()
-    return BenchReport(reports, bytes_per_resting_order(100_000), bytes_per_resting_order(1_000_000))
+    paired = {}
+    if len(ticks) >= 2:
+        coarse, fine = seconds[ticks[0]], seconds[ticks[-1]]
+        paired = {name: float(np.median([f / c for f, c in zip(fine[name], coarse[name])])) - 1.0
+                  for name in ("per_call", "batch")}
+    return BenchReport(reports, bytes_per_resting_order(100_000), bytes_per_resting_order(1_000_000),
+                       paired)
 
 
 def _m(rate: float) -> str:
@@ -239,9 +258,9 @@ def format_table(report: BenchReport) -> str:
         coarse, fine = report.ticks[0], report.ticks[-1]
         lines.append("")
         lines.append(
-            f"finer grid (tick {fine.tick_ppm} vs {coarse.tick_ppm}): per-call "
-            f"{_slowdown(coarse.per_call, fine.per_call):+.1%}, batch "
-            f"{_slowdown(coarse.batch, fine.batch):+.1%} slower")
+            f"finer grid (tick {fine.tick_ppm} vs {coarse.tick_ppm}, median of paired rounds): "
+            f"per-call {report.grid_slowdown('per_call'):+.1%}, batch "
+            f"{report.grid_slowdown('batch'):+.1%} slower")
     lines.append(
         f"memory: {report.bytes_per_order_100k:.1f} B/order at 100k resting orders, "
         f"{report.bytes_per_order_1m:.1f} B/order at 1M; "
@@ -251,10 +270,6 @@ def format_table(report: BenchReport) -> str:
     lines.append("rates are events/s, best of the rounds; latencies are per call, net of the timer's "
                  "own cost (shown in brackets)")
     return "\n".join(lines)
-
-
-def _slowdown(reference_rate: float, rate: float) -> float:
-    return reference_rate / rate - 1.0
 
 
 def check_budgets(report: BenchReport, budgets_path: str | Path) -> list[str]:
@@ -287,7 +302,7 @@ def check_budgets(report: BenchReport, budgets_path: str | Path) -> list[str]:
         b = budgets["grid"]
         coarse, fine = report.ticks[0], report.ticks[-1]
         for name in ("per_call", "batch"):
-            slow = _slowdown(getattr(coarse, name), getattr(fine, name))
+            slow = report.grid_slowdown(name)
             need(slow <= b["fine_tick_max_slowdown"],
                  f"{name} at tick {fine.tick_ppm} is {slow:.1%} slower than at tick "
                  f"{coarse.tick_ppm} (> {b['fine_tick_max_slowdown']:.0%})")
