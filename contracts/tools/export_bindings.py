@@ -139,7 +139,8 @@ class Generator:
         self.bindings = bindings
         self.enums: dict[str, list[str]] = {}
         self.structs: dict[str, list[dict]] = {}
-        self.errors: dict[str, tuple[dict, str]] = {}
+        self.errors: dict[str, dict] = {}
+        self.error_docs: dict[str, str] = {}
         for b in bindings.values():
             for name, members in b["enums"].items():
                 self._once(self.enums, name, members)
@@ -150,7 +151,8 @@ class Generator:
                     docs = [*b["userdoc"].get("errors", {}).get(signature(item), ()),
                             *b["devdoc"].get("errors", {}).get(signature(item), ())]
                     notice = " ".join(d.get("notice") or d.get("details", "") for d in docs[:1])
-                    self._once(self.errors, item["name"], (item, notice or f"The contracts' {item['name']} error."))
+                    self._once(self.errors, item["name"], item)  # one class, the first contract's NatSpec
+                    self.error_docs.setdefault(item["name"], notice or f"The contracts' {item['name']} error.")
         names = [*self.enums, *self.structs, *self.errors, *bindings]
         clashes = {n for n in names if names.count(n) > 1}
         if clashes:
@@ -197,11 +199,11 @@ class Generator:
         for name, components in self.structs.items():
             body = "\n".join(f"    {py_name(c['name'], i)}: {self.py_type(c)}" for i, c in enumerate(components))
             parts.append(f'\nclass {name}(NamedTuple):\n    """The contracts\' {name} struct."""\n\n{body}\n')
-        for name, (item, notice) in self.errors.items():
+        for name, item in self.errors.items():
             fields = [py_name(p["name"], i) for i, p in enumerate(item["inputs"])]
             annotations = "".join(f"    {f}: {self.py_type(p)}\n" for f, p in zip(fields, item["inputs"]))
             parts.append(
-                f"\n@revert_error\nclass {name}(ContractRevert):\n{docstring(notice, 4)}\n\n"
+                f"\n@revert_error\nclass {name}(ContractRevert):\n{docstring(self.error_docs[name], 4)}\n\n"
                 f'    SIGNATURE = "{signature(item)}"\n'
                 f"    TYPES = {tuple(abi_type(p) for p in item['inputs'])!r}\n"
                 f"    FIELDS = {tuple(fields)!r}\n{annotations}")

@@ -82,6 +82,19 @@ def test_a_chain_runs_chain_id_999_with_ten_funded_accounts(chain):
     assert "parentBeaconBlockRoot" in chain.w3.eth.get_block("latest")  # Cancun headers carry it
 
 
+# returns 42 after a round trip through transient storage (TSTORE/TLOAD) and memory (MSTORE, MCOPY), PUSH0
+CANCUN_RUNTIME = bytes.fromhex("602a60005d60005c5f5260205f60205e60206020f3")
+CANCUN_INIT = bytes.fromhex("6015600a5f3960155ff3") + CANCUN_RUNTIME
+
+
+def test_the_chain_runs_cancun_opcodes(chain):
+    w3 = chain.w3
+    tx = w3.eth.send_transaction({"from": chain.accounts[0], "data": CANCUN_INIT})
+    address = w3.eth.wait_for_transaction_receipt(tx)["contractAddress"]
+    assert w3.eth.get_code(address) == CANCUN_RUNTIME
+    assert int.from_bytes(w3.eth.call({"to": address}), "big") == 42
+
+
 def test_increase_time_moves_the_next_block_forward(chain):
     before = chain.timestamp()
     chain.increase_time(DELAY_S)
