@@ -222,7 +222,7 @@ class Generator:
         sig = "".join(f", {n}: {self.py_type(p, arg=True)}" for n, p in params)
         doc = method_doc(f"Deploys a {name} from ``sender`` and waits for it.", devdoc.get("methods", {})
                          .get("constructor", {}), params, [])
-        lines += ["", "    @classmethod", f'    def deploy(cls, w3: Web3, sender: str{sig}) -> "{name}":',
+        lines += ["", "    @classmethod", def_line("deploy", f"cls, w3: Web3, sender: str{sig}", f'"{name}"'),
                   docstring(doc, 8), f"        return cls._deploy(w3, sender{''.join(', ' + n for n, _ in params)})"]
         functions = [i for i in b["abi"] if i["type"] == "function"]
         overloaded = {f["name"] for f in functions if [g["name"] for g in functions].count(f["name"]) > 1}
@@ -258,7 +258,15 @@ class Generator:
             body = f'return self._transact("{sig}"{call_args}{", value=value" if payable else ""})'
             doc = method_doc((notice or f"Sends ``{sig}``.") + " Sends the transaction and waits for its receipt.",
                              dev, params, [])
-        return ["", f"    def {method}(self{args}) -> {returns}:", docstring(doc, 8), f"        {body}"]
+        return ["", def_line(method, f"self{args}", returns), docstring(doc, 8), f"        {body}"]
+
+
+def def_line(name: str, params: str, returns: str) -> str:
+    """A method's def line, its parameters on their own lines when one line would pass 120 columns."""
+    line = f"    def {name}({params}) -> {returns}:"
+    if len(line) <= 120:
+        return line
+    return f"    def {name}(\n" + "".join(f"        {p},\n" for p in params.split(", ")) + f"    ) -> {returns}:"
 
 
 def struct_name(param: dict) -> str:

@@ -259,7 +259,14 @@ class CollateralVault(BoundContract):
     CONTRACT = "CollateralVault"
 
     @classmethod
-    def deploy(cls, w3: Web3, sender: str, token_: Address, withdrawal_delay_: int, admin: Address) -> "CollateralVault":
+    def deploy(
+        cls,
+        w3: Web3,
+        sender: str,
+        token_: Address,
+        withdrawal_delay_: int,
+        admin: Address,
+    ) -> "CollateralVault":
         """Deploys a CollateralVault from ``sender`` and waits for it.
 
         Args:
