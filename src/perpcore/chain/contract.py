@@ -9,7 +9,7 @@ signatures travel unchanged to web3.
 """
 
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
 from typing import Any, Self
@@ -80,8 +80,9 @@ class Receipt:
     tx_hash: bytes
     block_number: int
     gas_used: int
-    events: tuple[Event, ...] = field(default_factory=tuple)
-    contract_address: str | None = None
+    events: tuple[Event, ...]
+    contract_address: str | None
+    """The deployed contract's address for a deployment, else None."""
 
     def event(self, name: str) -> Event:
         """The one event called ``name`` (InvalidInput unless there is exactly one)."""
