@@ -13,6 +13,9 @@ __all__ = [
     "SnapshotError",
     "IntegrityError",
     "IllegalTransition",
+    "ChainError",
+    "ChainStartError",
+    "ContractRevert",
 ]
 
 
@@ -39,3 +42,40 @@ class IntegrityError(PerpcoreError, AssertionError):
 
 class IllegalTransition(PerpcoreError, ValueError):
     """A state machine was asked for a transition its rules do not allow (nothing changed)."""
+
+
+class ChainError(PerpcoreError, RuntimeError):
+    """A chain, its node or a contract on it failed to do what perpcore asked."""
+
+
+class ChainStartError(ChainError):
+    """A local chain's node did not start or did not answer in time (its process is stopped)."""
+
+
+class ContractRevert(ChainError):
+    """A contract call or transaction reverted.
+
+    ``error_name`` is the Solidity custom error's name (``"Error"`` for a ``require`` message,
+    ``"Panic"`` for a panic code, None when the revert data matches no error perpcore knows),
+    ``args`` its decoded arguments in order, ``fields`` the same keyed by their snake_case names,
+    ``data`` the raw revert bytes. ``perpcore.chain.contracts`` holds one subclass per custom error
+    of the bound contracts, so ``except InsufficientBalance as e: e.available`` works.
+    """
+
+    def __init__(self, error_name, args=(), fields=None, data=b""):
+        super().__init__(*args)
+        self.error_name = error_name
+        self.fields = dict(fields or {})
+        self.data = bytes(data)
+
+    def __getattr__(self, name):
+        fields = self.__dict__.get("fields", {})
+        if name in fields:
+            return fields[name]
+        raise AttributeError(name)
+
+    def __str__(self):
+        if self.error_name is None:
+            return f"reverted with unknown data 0x{self.data.hex()}"
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.fields.items())
+        return f"reverted with {self.error_name}({shown})"
