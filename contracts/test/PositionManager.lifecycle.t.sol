@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.37;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IPositionManager} from "../src/interfaces/IPositionManager.sol";
 import {SystemFixture} from "./utils/SystemFixture.sol";
 
@@ -176,13 +177,13 @@ contract PositionManagerLifecycleTest is SystemFixture {
         assertLt(equity, 0);
         // long: mark + ceil(-equity / 19_000)
         int256 price = 420_000 + (-equity + 18_999) / 19_000;
-        IPositionManager.Fill memory f = _fill(M1, bob, alice, -19_000, int64(price - 1));
+        IPositionManager.Fill memory f = _fill(M1, bob, alice, -19_000, SafeCast.toInt64(price - 1));
         f.kind = IPositionManager.FillKind.Deleverage;
         vm.expectRevert(
-            abi.encodeWithSelector(IPositionManager.NotBankruptcyPrice.selector, 0, int64(price), int64(price - 1))
+            abi.encodeWithSelector(IPositionManager.NotBankruptcyPrice.selector, 0, SafeCast.toInt64(price), SafeCast.toInt64(price - 1))
         );
         this.execute(_one(f));
-        f.pricePpm = int64(price);
+        f.pricePpm = SafeCast.toInt64(price);
         this.execute(_one(f));
         assertEq(_size(M1, alice), 0);
         assertEq(_size(M1, bob), 0);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.37;
 
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
@@ -265,10 +266,10 @@ contract PositionManagerTest is SystemFixture {
         (int256 equity, int256 initial, int256 maintenance) = pm.marginOf(alice);
         assertEq(initial, 5e6 + 5e6); // 10 % of 50e6 each
         assertEq(maintenance, 2.5e6 + 2.5e6);
-        assertEq(equity, int256(CASH) - 50_000);
+        assertEq(equity, SafeCast.toInt256(CASH) - 50_000);
         _mark(M1, 510_000);
         (equity,,) = pm.marginOf(alice);
-        assertEq(equity, int256(CASH) - 50_000 + 1e6);
+        assertEq(equity, SafeCast.toInt256(CASH) - 50_000 + 1e6);
     }
 
     // ------------------------------------------------------------------------------------------------ funding
