@@ -4,15 +4,19 @@ pragma solidity 0.8.37;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {ICollateralVault} from "./interfaces/ICollateralVault.sol";
 import {IMarginOracle} from "./interfaces/IMarginOracle.sol";
+import {Roles} from "./libraries/Roles.sol";
 
 /// @title CollateralVault
 /// @notice Holds perpcore's USDC. Tokens enter only through `deposit`/`depositFor` and leave only through
 /// `claim`, after a withdrawal request has waited out the delay and been executed; the operator's only
-/// power over a withdrawal is a rejection that the on-chain margin check must confirm. See ICollateralVault.
+/// power over a withdrawal is a rejection that the on-chain margin check must confirm. The PositionManager
+/// (POSITION_MANAGER role) moves available balances for trading and pays accounts out in exit mode; the token
+/// leaves through `claim` and `exitPayout` only. See ICollateralVault.
 /// @dev Every function updates its balances before it moves tokens (checks-effects-interactions), and the
 /// token is fixed at construction: a plain ERC-20 without transfer fees or hooks (USDC).
 contract CollateralVault is ICollateralVault, AccessControl, Pausable {
@@ -22,6 +26,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable {
     bytes32 public constant WITHDRAWAL_GUARD_ROLE = keccak256("WITHDRAWAL_GUARD_ROLE");
     /// @notice May pause deposits (never resume them).
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Moves available balances for trading and pays accounts out in exit mode.
+    bytes32 public constant POSITION_MANAGER_ROLE = Roles.POSITION_MANAGER;
     /// @notice The longest withdrawal delay a deployment may choose.
     uint64 public constant MAX_WITHDRAWAL_DELAY = 7 days;
 
@@ -40,6 +46,8 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable {
     mapping(address account => uint256) public availableOf;
     /// @inheritdoc ICollateralVault
     mapping(address account => uint256) public claimableOf;
+    /// @inheritdoc ICollateralVault
+    uint256 public totalOwed;
 
     mapping(uint256 withdrawalId => Withdrawal) internal _withdrawals;
 
@@ -106,8 +114,37 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable {
         amount = claimableOf[msg.sender];
         if (amount == 0) revert NothingToClaim();
         claimableOf[msg.sender] = 0;
+        totalOwed -= amount;
         emit Claimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function creditAvailable(address account, uint256 amount, bytes32 reason)
+        external
+        onlyRole(POSITION_MANAGER_ROLE)
+    {
+        if (amount == 0) revert ZeroAmount();
+        availableOf[account] += amount;
+        totalOwed += amount;
+        emit AvailableCredited(account, amount, reason);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function debitAvailable(address account, uint256 amount, bytes32 reason) external onlyRole(POSITION_MANAGER_ROLE) {
+        _debit(account, amount);
+        emit AvailableDebited(account, amount, reason);
+    }
+
+    /// @inheritdoc ICollateralVault
+    function exitPayout(address account, uint256 amount) external onlyRole(POSITION_MANAGER_ROLE) returns (uint256 paid) {
+        uint256 held = token.balanceOf(address(this));
+        uint256 owed = totalOwed;
+        _debit(account, amount);
+        // pro rata when short, rounded down (against the account): the ratio held / owed never rises for the rest
+        paid = held >= owed ? amount : Math.mulDiv(amount, held, owed);
+        emit ExitPaid(account, amount, paid);
+        if (paid != 0) token.safeTransfer(account, paid);
     }
 
     /// @inheritdoc ICollateralVault
@@ -135,9 +172,18 @@ contract CollateralVault is ICollateralVault, AccessControl, Pausable {
     function _deposit(address account, uint256 amount) internal whenNotPaused returns (uint256 depositId) {
         if (amount == 0) revert ZeroAmount();
         availableOf[account] += amount;
+        totalOwed += amount;
         depositId = ++lastDepositId;
         emit Deposited(depositId, account, msg.sender, amount);
         token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    function _debit(address account, uint256 amount) internal {
+        if (amount == 0) revert ZeroAmount();
+        uint256 available = availableOf[account];
+        if (amount > available) revert InsufficientBalance(available, amount);
+        availableOf[account] = available - amount;
+        totalOwed -= amount;
     }
 
     function _pending(uint256 withdrawalId) internal view returns (Withdrawal storage w) {

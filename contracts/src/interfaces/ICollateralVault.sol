@@ -14,7 +14,10 @@ import {IMarginOracle} from "./IMarginOracle.sol";
 /// oracle confirms that the withdrawal would leave the account below its initial requirement. Pausing stops
 /// deposits only: requests, executions and claims are never paused. The events below rebuild every balance:
 /// available = deposits - requests + rejections, pending = requests - executions - rejections, claimable =
-/// executions - claims.
+/// executions - claims. The PositionManager (POSITION_MANAGER role) moves available balances for trading PnL,
+/// fees, funding and insurance (`creditAvailable`, `debitAvailable`), and in exit mode pays an account's available
+/// balance out at once (`exitPayout`); with those, available = deposits - requests + rejections + credits - debits
+/// - exit debits. `totalOwed` is the sum of every account's available, pending and claimable balances.
 interface ICollateralVault {
     /// @notice Where a withdrawal stands. `None` is an id never issued.
     enum WithdrawalStatus {
@@ -44,6 +47,13 @@ interface ICollateralVault {
     );
     /// @notice `account`'s whole claimable balance, `amount`, was transferred to it.
     event Claimed(address indexed account, uint256 amount);
+    /// @notice The PositionManager credited `amount` to `account`'s available balance; `reason` names the source.
+    event AvailableCredited(address indexed account, uint256 amount, bytes32 indexed reason);
+    /// @notice The PositionManager debited `amount` from `account`'s available balance; `reason` names the use.
+    event AvailableDebited(address indexed account, uint256 amount, bytes32 indexed reason);
+    /// @notice Exit mode: `account`'s available balance `amount` was debited and `paid` tokens (less than `amount`
+    /// only when the vault held less than it owed) were transferred to it.
+    event ExitPaid(address indexed account, uint256 amount, uint256 paid);
     /// @notice The margin oracle consulted before a rejection changed from `previous` to `current`.
     event MarginOracleSet(IMarginOracle indexed previous, IMarginOracle indexed current);
 
@@ -105,6 +115,27 @@ interface ICollateralVault {
     /// @return amount The amount transferred, in quote quantums.
     function claim() external returns (uint256 amount);
 
+    /// @notice Credits `amount` to `account`'s available balance. Only the PositionManager.
+    /// @param account The account credited.
+    /// @param amount The amount, in quote quantums; not zero.
+    /// @param reason What the credit is for (PnL, funding, fee rebate, insurance draw, ...), for indexers.
+    function creditAvailable(address account, uint256 amount, bytes32 reason) external;
+
+    /// @notice Debits `amount` from `account`'s available balance; reverts `InsufficientBalance` above it.
+    /// Only the PositionManager.
+    /// @param account The account debited.
+    /// @param amount The amount, in quote quantums; not zero.
+    /// @param reason What the debit is for (PnL, funding, fee, insurance, ...), for indexers.
+    function debitAvailable(address account, uint256 amount, bytes32 reason) external;
+
+    /// @notice Exit mode: debits `amount` from `account`'s available balance and transfers it to the account at
+    /// once, without delay or guard, scaled down pro rata (rounded down) if the vault holds fewer tokens than
+    /// `totalOwed`. Only the PositionManager, which alone knows that exit mode is on.
+    /// @param account The account paid.
+    /// @param amount The amount debited, in quote quantums; not zero, at most the available balance.
+    /// @return paid The tokens transferred: amount * min(1, balance / totalOwed), rounded down.
+    function exitPayout(address account, uint256 amount) external returns (uint256 paid);
+
     /// @notice Sets the margin oracle consulted before a rejection. Only the admin.
     /// @param oracle The new oracle; not the zero address.
     function setMarginOracle(IMarginOracle oracle) external;
@@ -130,6 +161,9 @@ interface ICollateralVault {
 
     /// @notice `account`'s claimable balance, in quote quantums.
     function claimableOf(address account) external view returns (uint256);
+
+    /// @notice The sum of every account's available, pending and claimable balances, in quote quantums.
+    function totalOwed() external view returns (uint256);
 
     /// @notice A withdrawal by id (all zero for an id never issued).
     function withdrawal(uint256 withdrawalId) external view returns (Withdrawal memory);
