@@ -25,6 +25,25 @@ class WithdrawalStatus(IntEnum):
     REJECTED = 3
 
 
+class FillKind(IntEnum):
+    """The contracts' FillKind enum."""
+
+    NORMAL = 0
+    LIQUIDATION = 1
+    DELEVERAGE = 2
+
+
+class Phase(IntEnum):
+    """The contracts' Phase enum."""
+
+    NONE = 0
+    DRAFT = 1
+    ACTIVE = 2
+    RESOLVING = 3
+    RESOLVED = 4
+    SETTLED = 5
+
+
 class Withdrawal(NamedTuple):
     """The contracts' Withdrawal struct."""
 
@@ -32,6 +51,52 @@ class Withdrawal(NamedTuple):
     unlock_at: int
     status: WithdrawalStatus
     amount: int
+
+
+class Fill(NamedTuple):
+    """The contracts' Fill struct."""
+
+    market_id: int
+    kind: FillKind
+    maker: str
+    taker: str
+    size: int
+    price_ppm: int
+
+
+class MarketState(NamedTuple):
+    """The contracts' MarketState struct."""
+
+    funding_index: int
+    open_interest: int
+    last_funding_at: int
+    clearing_pool_qq: int
+    funding_pool_qq: int
+    funding_dust_idx: int
+
+
+class Position(NamedTuple):
+    """The contracts' Position struct."""
+
+    size: int
+    open_notional_qq: int
+    last_funding_index: int
+
+
+class FillRecord(NamedTuple):
+    """The contracts' FillRecord struct."""
+
+    kind: FillKind
+    size: int
+    price_ppm: int
+    taker_fee_qq: int
+    maker_fee_qq: int
+    taker_size: int
+    taker_open_notional_qq: int
+    taker_realized_pnl_qq: int
+    maker_size: int
+    maker_open_notional_qq: int
+    maker_realized_pnl_qq: int
 
 
 @revert_error
@@ -248,12 +313,344 @@ class ERC20InvalidSpender(ContractRevert):
     spender: str
 
 
+@revert_error
+class BadSequence(ContractRevert):
+    """A sequence number other than `expected`."""
+
+    SIGNATURE = "BadSequence(uint64,uint64)"
+    TYPES = ('uint64', 'uint64')
+    FIELDS = ('expected', 'seq')
+    expected: int
+    seq: int
+
+
+@revert_error
+class BadSignature(ContractRevert):
+    """The batch's signer does not hold ENGINE_SIGNER."""
+
+    SIGNATURE = "BadSignature(address)"
+    TYPES = ('address',)
+    FIELDS = ('signer',)
+    signer: str
+
+
+@revert_error
+class ECDSAInvalidSignature(ContractRevert):
+    """The signature is invalid."""
+
+    SIGNATURE = "ECDSAInvalidSignature()"
+    TYPES = ()
+    FIELDS = ()
+
+
+@revert_error
+class ECDSAInvalidSignatureLength(ContractRevert):
+    """The signature has an invalid length."""
+
+    SIGNATURE = "ECDSAInvalidSignatureLength(uint256)"
+    TYPES = ('uint256',)
+    FIELDS = ('length',)
+    length: int
+
+
+@revert_error
+class ECDSAInvalidSignatureS(ContractRevert):
+    """The signature has an S value that is in the upper half order."""
+
+    SIGNATURE = "ECDSAInvalidSignatureS(bytes32)"
+    TYPES = ('bytes32',)
+    FIELDS = ('s',)
+    s: bytes
+
+
+@revert_error
+class EmptyBatch(ContractRevert):
+    """An empty batch."""
+
+    SIGNATURE = "EmptyBatch()"
+    TYPES = ()
+    FIELDS = ()
+
+
+@revert_error
+class ExitModeOff(ContractRevert):
+    """Exit mode is off."""
+
+    SIGNATURE = "ExitModeOff()"
+    TYPES = ()
+    FIELDS = ()
+
+
+@revert_error
+class ExitModeOn(ContractRevert):
+    """Exit mode is on: trading and funding are over."""
+
+    SIGNATURE = "ExitModeOn()"
+    TYPES = ()
+    FIELDS = ()
+
+
+@revert_error
+class FundingDeltaTooLarge(ContractRevert):
+    """A funding delta above `maxFundingDeltaPerSecond` times the elapsed seconds."""
+
+    SIGNATURE = "FundingDeltaTooLarge(int128,int256)"
+    TYPES = ('int128', 'int256')
+    FIELDS = ('delta_idx', 'max_idx')
+    delta_idx: int
+    max_idx: int
+
+
+@revert_error
+class InsufficientCash(ContractRevert):
+    """A debit above the account's cash."""
+
+    SIGNATURE = "InsufficientCash(address,int256)"
+    TYPES = ('address', 'int256')
+    FIELDS = ('account', 'cash_qq')
+    account: str
+    cash_qq: int
+
+
+@revert_error
+class InsufficientMargin(ContractRevert):
+    """The account would end the batch below its initial requirement having grown its risk."""
+
+    SIGNATURE = "InsufficientMargin(address,int256,int256)"
+    TYPES = ('address', 'int256', 'int256')
+    FIELDS = ('account', 'equity_qq', 'initial_requirement_qq')
+    account: str
+    equity_qq: int
+    initial_requirement_qq: int
+
+
+@revert_error
+class InvalidFill(ContractRevert):
+    """A fill with a zero size, a zero or equal maker and taker."""
+
+    SIGNATURE = "InvalidFill(uint256)"
+    TYPES = ('uint256',)
+    FIELDS = ('index',)
+    index: int
+
+
+@revert_error
+class InvalidShortString(ContractRevert):
+    """The contracts' InvalidShortString error."""
+
+    SIGNATURE = "InvalidShortString()"
+    TYPES = ()
+    FIELDS = ()
+
+
+@revert_error
+class LiquidationFeeOutOfRange(ContractRevert):
+    """A liquidation fee rate outside [0, MAX_LIQUIDATION_FEE_PPM]."""
+
+    SIGNATURE = "LiquidationFeeOutOfRange(int64)"
+    TYPES = ('int64',)
+    FIELDS = ('liquidation_fee_ppm',)
+    liquidation_fee_ppm: int
+
+
+@revert_error
+class MarketNotTradable(ContractRevert):
+    """The market is not in a phase that allows the action."""
+
+    SIGNATURE = "MarketNotTradable(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class NoPosition(ContractRevert):
+    """No position to close."""
+
+    SIGNATURE = "NoPosition(uint32,address)"
+    TYPES = ('uint32', 'address')
+    FIELDS = ('market_id', 'account')
+    market_id: int
+    account: str
+
+
+@revert_error
+class NotBankruptcyPrice(ContractRevert):
+    """A deleverage fill not at the taker's bankruptcy price `expectedPpm`."""
+
+    SIGNATURE = "NotBankruptcyPrice(uint256,int64,int64)"
+    TYPES = ('uint256', 'int64', 'int64')
+    FIELDS = ('index', 'expected_ppm', 'price_ppm')
+    index: int
+    expected_ppm: int
+    price_ppm: int
+
+
+@revert_error
+class NotDeleveragable(ContractRevert):
+    """A deleverage fill whose taker is not bankrupt beyond the insurance fund, or that does not reduce both
+    positions.
+    """
+
+    SIGNATURE = "NotDeleveragable(uint256,address)"
+    TYPES = ('uint256', 'address')
+    FIELDS = ('index', 'account')
+    index: int
+    account: str
+
+
+@revert_error
+class NotLiquidatable(ContractRevert):
+    """A liquidation fill whose taker is not liquidatable, or that does not only reduce its position."""
+
+    SIGNATURE = "NotLiquidatable(uint256,address)"
+    TYPES = ('uint256', 'address')
+    FIELDS = ('index', 'account')
+    index: int
+    account: str
+
+
+@revert_error
+class NotReduceOnly(ContractRevert):
+    """Resolving: the fill would not reduce both positions."""
+
+    SIGNATURE = "NotReduceOnly(uint256)"
+    TYPES = ('uint256',)
+    FIELDS = ('index',)
+    index: int
+
+
+@revert_error
+class NotResolved(ContractRevert):
+    """The market has no resolution value, or is not Resolved or Settled."""
+
+    SIGNATURE = "NotResolved(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class NothingToWithdraw(ContractRevert):
+    """Nothing to take out."""
+
+    SIGNATURE = "NothingToWithdraw()"
+    TYPES = ()
+    FIELDS = ()
+
+
+@revert_error
+class OpenPositions(ContractRevert):
+    """Exit mode: close every position before taking the cash out."""
+
+    SIGNATURE = "OpenPositions(address)"
+    TYPES = ('address',)
+    FIELDS = ('account',)
+    account: str
+
+
+@revert_error
+class PriceOutsideBand(ContractRevert):
+    """The fill price is more than the tier's band from the mark."""
+
+    SIGNATURE = "PriceOutsideBand(uint256,int64,int64,int64)"
+    TYPES = ('uint256', 'int64', 'int64', 'int64')
+    FIELDS = ('index', 'price_ppm', 'mark_ppm', 'band_ppm')
+    index: int
+    price_ppm: int
+    mark_ppm: int
+    band_ppm: int
+
+
+@revert_error
+class SafeCastOverflowedIntDowncast(ContractRevert):
+    """Value doesn't fit in an int of `bits` size."""
+
+    SIGNATURE = "SafeCastOverflowedIntDowncast(uint8,int256)"
+    TYPES = ('uint8', 'int256')
+    FIELDS = ('bits', 'value')
+    bits: int
+    value: int
+
+
+@revert_error
+class SafeCastOverflowedIntToUint(ContractRevert):
+    """An int value doesn't fit in a uint of `bits` size."""
+
+    SIGNATURE = "SafeCastOverflowedIntToUint(int256)"
+    TYPES = ('int256',)
+    FIELDS = ('value',)
+    value: int
+
+
+@revert_error
+class SafeCastOverflowedUintDowncast(ContractRevert):
+    """Value doesn't fit in a uint of `bits` size."""
+
+    SIGNATURE = "SafeCastOverflowedUintDowncast(uint8,uint256)"
+    TYPES = ('uint8', 'uint256')
+    FIELDS = ('bits', 'value')
+    bits: int
+    value: int
+
+
+@revert_error
+class SafeCastOverflowedUintToInt(ContractRevert):
+    """A uint value doesn't fit in an int of `bits` size."""
+
+    SIGNATURE = "SafeCastOverflowedUintToInt(uint256)"
+    TYPES = ('uint256',)
+    FIELDS = ('value',)
+    value: int
+
+
+@revert_error
+class StillActive(ContractRevert):
+    """Exit mode needs `inactivityPeriod` without a batch, until `availableAt`."""
+
+    SIGNATURE = "StillActive(uint64)"
+    TYPES = ('uint64',)
+    FIELDS = ('available_at',)
+    available_at: int
+
+
+@revert_error
+class StringTooLong(ContractRevert):
+    """The contracts' StringTooLong error."""
+
+    SIGNATURE = "StringTooLong(string)"
+    TYPES = ('string',)
+    FIELDS = ('str',)
+    str: str
+
+
+@revert_error
+class TooManyMarkets(ContractRevert):
+    """An account may hold positions in at most `MAX_MARKETS_PER_ACCOUNT` markets."""
+
+    SIGNATURE = "TooManyMarkets(address)"
+    TYPES = ('address',)
+    FIELDS = ('account',)
+    account: str
+
+
+@revert_error
+class ZeroParameter(ContractRevert):
+    """A constructor parameter of zero (inactivity period, funding bound)."""
+
+    SIGNATURE = "ZeroParameter()"
+    TYPES = ()
+    FIELDS = ()
+
+
 class CollateralVault(BoundContract):
     """Holds perpcore's USDC. Tokens enter only through `deposit`/`depositFor` and leave only through `claim`,
     after a withdrawal request has waited out the delay and been executed; the operator's only power over a
-    withdrawal is a rejection that the on-chain margin check must confirm. See ICollateralVault. Every
-    function updates its balances before it moves tokens (checks-effects-interactions), and the token is fixed
-    at construction: a plain ERC-20 without transfer fees or hooks (USDC).
+    withdrawal is a rejection that the on-chain margin check must confirm. The PositionManager
+    (POSITION_MANAGER role) moves available balances for trading and pays accounts out in exit mode; the token
+    leaves through `claim` and `exitPayout` only. See ICollateralVault. Every function updates its balances
+    before it moves tokens (checks-effects-interactions), and the token is fixed at construction: a plain
+    ERC-20 without transfer fees or hooks (USDC).
     """
 
     CONTRACT = "CollateralVault"
@@ -293,6 +690,28 @@ class CollateralVault(BoundContract):
         """`account`'s claimable balance, in quote quantums."""
         return self._call("claimableOf(address)", account)
 
+    def credit_available(self, account: Address, amount: int, reason: bytes) -> Receipt:
+        """Credits `amount` to `account`'s available balance. Only the PositionManager. Sends the transaction and
+        waits for its receipt.
+
+        Args:
+            account: The account credited.
+            amount: The amount, in quote quantums; not zero.
+            reason: What the credit is for (PnL, funding, fee rebate, insurance draw, ...), for indexers.
+        """
+        return self._transact("creditAvailable(address,uint256,bytes32)", account, amount, reason)
+
+    def debit_available(self, account: Address, amount: int, reason: bytes) -> Receipt:
+        """Debits `amount` from `account`'s available balance; reverts `InsufficientBalance` above it. Only the
+        PositionManager. Sends the transaction and waits for its receipt.
+
+        Args:
+            account: The account debited.
+            amount: The amount, in quote quantums; not zero.
+            reason: What the debit is for (PnL, funding, fee, insurance, ...), for indexers.
+        """
+        return self._transact("debitAvailable(address,uint256,bytes32)", account, amount, reason)
+
     def default_admin_role(self) -> bytes:
         """Reads ``DEFAULT_ADMIN_ROLE()``."""
         return self._call("DEFAULT_ADMIN_ROLE()")
@@ -325,6 +744,18 @@ class CollateralVault(BoundContract):
             withdrawal_id: The withdrawal to execute.
         """
         return self._transact("executeWithdrawal(uint256)", withdrawal_id)
+
+    def exit_payout(self, account: Address, amount: int) -> Receipt:
+        """Exit mode: debits `amount` from `account`'s available balance and transfers it to the account at once,
+        without delay or guard, scaled down pro rata (rounded down) if the vault holds fewer tokens than
+        `totalOwed`. Only the PositionManager, which alone knows that exit mode is on. Sends the transaction
+        and waits for its receipt.
+
+        Args:
+            account: The account paid.
+            amount: The amount debited, in quote quantums; not zero, at most the available balance.
+        """
+        return self._transact("exitPayout(address,uint256)", account, amount)
 
     def get_role_admin(self, role: bytes) -> bytes:
         """Reads ``getRoleAdmin(bytes32)``.
@@ -383,6 +814,10 @@ class CollateralVault(BoundContract):
     def pauser_role(self) -> bytes:
         """May pause deposits (never resume them)."""
         return self._call("PAUSER_ROLE()")
+
+    def position_manager_role(self) -> bytes:
+        """Moves available balances for trading and pays accounts out in exit mode."""
+        return self._call("POSITION_MANAGER_ROLE()")
 
     def reject_withdrawal(self, withdrawal_id: int) -> Receipt:
         """Rejects a pending withdrawal before its delay has passed, returning the amount to the account's
@@ -445,6 +880,10 @@ class CollateralVault(BoundContract):
     def token(self) -> str:
         """The token held: USDC, 6 decimals."""
         return self._call("token()")
+
+    def total_owed(self) -> int:
+        """The sum of every account's available, pending and claimable balances, in quote quantums."""
+        return self._call("totalOwed()")
 
     def unpause(self) -> Receipt:
         """Resumes deposits. Only the admin (a pauser can stop, never resume). Sends the transaction and waits
@@ -557,10 +996,303 @@ class DevUSDC(BoundContract):
         return self._transact("transferFrom(address,address,uint256)", from_, to, value)
 
 
+class PositionManager(BoundContract):
+    """Owns perpcore's on-chain positions, funding indices, open interest and clearing/funding pools, and is the
+    only contract that moves trading money between the vault's available balances and the insurance fund's
+    accounting. It never holds tokens and never computes margin arithmetic itself: RiskMath does, with
+    perpcore's integer results. See IPositionManager. A batch keeps each touched account's cash in memory (its
+    vault balance at first touch plus every movement since) and writes one net credit or debit per account to
+    the vault at the end, after the margin check; market parameters (phase, tier, mark) are read once per
+    batch.
+    """
+
+    CONTRACT = "PositionManager"
+
+    @classmethod
+    def deploy(
+        cls,
+        w3: Web3,
+        sender: str,
+        admin: Address,
+        vault_: Address,
+        market_registry_: Address,
+        risk_registry_: Address,
+        oracle_registry_: Address,
+        insurance_fund_: Address,
+        fee_recipient_: Address,
+        inactivity_period_: int,
+        max_funding_delta_per_second_: int,
+    ) -> "PositionManager":
+        """Deploys a PositionManager from ``sender`` and waits for it.
+
+        Args:
+            admin: Receives the default admin role.
+            vault_: The CollateralVault (this contract needs its POSITION_MANAGER role).
+            market_registry_: The MarketRegistry.
+            risk_registry_: The MarketRiskRegistry.
+            oracle_registry_: The OracleRegistry.
+            insurance_fund_: The InsuranceFund (this contract needs its POSITION_MANAGER role).
+            fee_recipient_: The account credited with fees net of the insurance share.
+            inactivity_period_: Seconds without a batch before exit mode may start; not zero.
+            max_funding_delta_per_second_: The funding bound, idx per second; above zero.
+        """
+        return cls._deploy(w3, sender, admin, vault_, market_registry_, risk_registry_, oracle_registry_, insurance_fund_, fee_recipient_, inactivity_period_, max_funding_delta_per_second_)
+
+    def apply_funding_index(self, market_id: int, delta_idx: int) -> Receipt:
+        """Moves market `marketId`'s cumulative funding index by `deltaIdx` (positive: longs pay). Only a
+        FUNDING_PUSHER, not paused, not in exit mode, market Active; |delta| at most
+        `maxFundingDeltaPerSecond` times the seconds since the market's previous application (the first: since
+        deployment). Sends the transaction and waits for its receipt.
+        """
+        return self._transact("applyFundingIndex(uint32,int128)", market_id, delta_idx)
+
+    def batch_typehash(self) -> bytes:
+        """EIP-712 type of a signed batch."""
+        return self._call("BATCH_TYPEHASH()")
+
+    def default_admin_role(self) -> bytes:
+        """Reads ``DEFAULT_ADMIN_ROLE()``."""
+        return self._call("DEFAULT_ADMIN_ROLE()")
+
+    def deployed_at(self) -> int:
+        """Deployment time: the start of every market's first funding interval."""
+        return self._call("deployedAt()")
+
+    def eip712_domain(self) -> tuple[bytes, str, str, int, str, bytes, list[int]]:
+        """Reads ``eip712Domain()``.
+
+        returns the fields and values that describe the domain separator used by this contract for EIP-712
+        signature.
+        """
+        return self._call("eip712Domain()")
+
+    def enter_exit_mode(self) -> Receipt:
+        """Turns exit mode on once no batch landed for `inactivityPeriod`. Anyone; final. Sends the transaction
+        and waits for its receipt.
+        """
+        return self._transact("enterExitMode()")
+
+    def execute_trade(self, seq: int, fills: list[Fill], signature: bytes) -> Receipt:
+        """Applies a batch of fills atomically. Only a SUBMITTER, not paused, not in exit mode. The batch must be
+        `lastSeq() + 1` and signed (EIP-712 `Batch(uint64 seq,bytes32 prevHash,bytes32 fillsHash)`, fillsHash
+        = keccak256(abi.encode(fills))) by an ENGINE_SIGNER. Each fill settles both accounts' funding, moves
+        both positions (RiskMath.applyFill, realised PnL to cash), charges fees (taker pays, maker pays or is
+        rebated out of what the taker paid; the tier's insurance share, rounded down, to the insurance fund,
+        the rest to the fee recipient) and keeps open interest. At the end each touched account must have cash
+        >= 0 and, unless its total maintenance requirement did not grow in the batch, equity >= its total
+        initial requirement. Sends the transaction and waits for its receipt.
+
+        Args:
+            seq: The batch's sequence number.
+            fills: The fills, applied in order.
+            signature: The engine's signature over (seq, lastBatchHash(), keccak256(abi.encode(fills))).
+        """
+        return self._transact("executeTrade(uint64,(uint32,uint8,address,address,int64,int64)[],bytes)", seq, fills, signature)
+
+    def exit_close(self, market_id: int, account: Address) -> Receipt:
+        """Exit mode: closes `account`'s position in `marketId` at the latest snapshot's mark whatever its age (a
+        market with a resolution value at that value), funding settled, PnL to cash. Anyone. Sends the
+        transaction and waits for its receipt.
+        """
+        return self._transact("exitClose(uint32,address)", market_id, account)
+
+    def exit_mode(self) -> bool:
+        """Whether exit mode is on."""
+        return self._call("exitMode()")
+
+    def exit_withdraw(self) -> Receipt:
+        """Exit mode: pays the caller's whole cash out through the vault at once (pro rata if the vault is
+        short). The caller must hold no position. Returns the tokens transferred. Sends the transaction and
+        waits for its receipt.
+        """
+        return self._transact("exitWithdraw()")
+
+    def fee_recipient(self) -> str:
+        """The account credited with fees net of the insurance share."""
+        return self._call("feeRecipient()")
+
+    def get_role_admin(self, role: bytes) -> bytes:
+        """Reads ``getRoleAdmin(bytes32)``.
+
+        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
+        admin, use {_setRoleAdmin}.
+        """
+        return self._call("getRoleAdmin(bytes32)", role)
+
+    def grant_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
+        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
+        """
+        return self._transact("grantRole(bytes32,address)", role, account)
+
+    def has_role(self, role: bytes, account: Address) -> bool:
+        """Reads ``hasRole(bytes32,address)``.
+
+        Returns `true` if `account` has been granted `role`.
+        """
+        return self._call("hasRole(bytes32,address)", role, account)
+
+    def inactivity_period(self) -> int:
+        """Seconds without a batch after which anyone may turn on exit mode."""
+        return self._call("inactivityPeriod()")
+
+    def insurance_fund(self) -> str:
+        """Insurance accounting."""
+        return self._call("insuranceFund()")
+
+    def is_below_initial_after(self, account: Address, arg1: int) -> bool:
+        """Whether `account` would be below its initial margin requirement once `amount` quote quantums (1e-6
+        USDC) leave its collateral.
+
+        When the vault asks, `amount` already sits in a pending withdrawal, outside the account's available
+        balance in the vault: an implementation that reads that balance must not subtract it again.
+
+        Args:
+            account: The account whose withdrawal is under review.
+            arg1:
+
+        Returns:
+            below: True when the withdrawal would leave the account below its initial requirement.
+        """
+        return self._call("isBelowInitialAfter(address,uint256)", account, arg1)
+
+    def last_batch_at(self) -> int:
+        """When the last batch landed (deployment time before the first)."""
+        return self._call("lastBatchAt()")
+
+    def last_batch_hash(self) -> bytes:
+        """The last applied batch's hash (zero before the first)."""
+        return self._call("lastBatchHash()")
+
+    def last_seq(self) -> int:
+        """The last applied batch's sequence number (0 before the first)."""
+        return self._call("lastSeq()")
+
+    def liquidation_fee_ppm(self) -> int:
+        """The liquidation fee rate, ppm of the liquidated notional."""
+        return self._call("liquidationFeePpm()")
+
+    def margin_of(self, account: Address) -> tuple[int, int, int]:
+        """`account`'s cross-margin view at fresh marks: equity (cash + unrealised PnL + unsettled funding) and
+        total initial and maintenance requirements.
+        """
+        return self._call("marginOf(address)", account)
+
+    def market_registry(self) -> str:
+        """Market phases."""
+        return self._call("marketRegistry()")
+
+    def market_state_of(self, market_id: int) -> MarketState:
+        """Market `marketId`'s state."""
+        return self._call("marketStateOf(uint32)", market_id, returns=MarketState)
+
+    def markets_of(self, account: Address) -> list[int]:
+        """The markets where `account` holds a position."""
+        return self._call("marketsOf(address)", account)
+
+    def max_funding_delta_per_second(self) -> int:
+        """The most the funding index may move per second, in 1e-6 quote quantums per contract."""
+        return self._call("maxFundingDeltaPerSecond()")
+
+    def max_liquidation_fee_ppm(self) -> int:
+        """The highest liquidation fee rate the admin may set (5 % of the liquidated notional)."""
+        return self._call("MAX_LIQUIDATION_FEE_PPM()")
+
+    def max_markets_per_account(self) -> int:
+        """An account holds positions in at most this many markets (bounds every cross-margin loop)."""
+        return self._call("MAX_MARKETS_PER_ACCOUNT()")
+
+    def oracle_registry(self) -> str:
+        """Resolution values."""
+        return self._call("oracleRegistry()")
+
+    def pause(self) -> Receipt:
+        """Stops executeTrade and applyFundingIndex. PAUSER only. Sends the transaction and waits for its
+        receipt.
+        """
+        return self._transact("pause()")
+
+    def paused(self) -> bool:
+        """Reads ``paused()``.
+
+        Returns true if the contract is paused, and false otherwise.
+        """
+        return self._call("paused()")
+
+    def position_of(self, market_id: int, account: Address) -> Position:
+        """`account`'s position in `marketId`."""
+        return self._call("positionOf(uint32,address)", market_id, account, returns=Position)
+
+    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
+        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
+        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
+        account had `role` and this call successfully revoked it. Requirements: - the caller must be
+        `callerConfirmation`. May emit a {RoleRevoked} event.
+        """
+        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
+
+    def revoke_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
+        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
+        """
+        return self._transact("revokeRole(bytes32,address)", role, account)
+
+    def risk_registry(self) -> str:
+        """Risk tiers and snapshots."""
+        return self._call("riskRegistry()")
+
+    def set_liquidation_fee_ppm(self, liquidation_fee_ppm_: int) -> Receipt:
+        """Sets the liquidation fee rate, in [0, MAX_LIQUIDATION_FEE_PPM]. Admin only. Sends the transaction and
+        waits for its receipt.
+        """
+        return self._transact("setLiquidationFeePpm(int64)", liquidation_fee_ppm_)
+
+    def settle_position(self, market_id: int, account: Address) -> Receipt:
+        """Closes `account`'s position in a Resolved or Settled market at its resolution value, funding settled
+        first, PnL to cash (what the account cannot pay is bad debt). Anyone; also while paused. Sends the
+        transaction and waits for its receipt.
+        """
+        return self._transact("settlePosition(uint32,address)", market_id, account)
+
+    def supports_interface(self, interface_id: bytes) -> bool:
+        """Reads ``supportsInterface(bytes4)``.
+
+        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
+        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
+        how these ids are created. This function call must use less than 30 000 gas.
+        """
+        return self._call("supportsInterface(bytes4)", interface_id)
+
+    def unpause(self) -> Receipt:
+        """Resumes them. Admin only. Sends the transaction and waits for its receipt."""
+        return self._transact("unpause()")
+
+    def unsettled_funding_of(self, market_id: int, account: Address) -> int:
+        """The funding `account`'s position in `marketId` would pay (+) or receive (-) if settled now."""
+        return self._call("unsettledFundingOf(uint32,address)", market_id, account)
+
+    def vault(self) -> str:
+        """The vault whose available balances are the accounts' cash."""
+        return self._call("vault()")
+
+
 __all__ = [
     "Address",
     "WithdrawalStatus",
+    "FillKind",
+    "Phase",
     "Withdrawal",
+    "Fill",
+    "MarketState",
+    "Position",
+    "FillRecord",
     "AccessControlBadConfirmation",
     "AccessControlUnauthorizedAccount",
     "EnforcedPause",
@@ -582,6 +1314,39 @@ __all__ = [
     "ERC20InvalidReceiver",
     "ERC20InvalidSender",
     "ERC20InvalidSpender",
+    "BadSequence",
+    "BadSignature",
+    "ECDSAInvalidSignature",
+    "ECDSAInvalidSignatureLength",
+    "ECDSAInvalidSignatureS",
+    "EmptyBatch",
+    "ExitModeOff",
+    "ExitModeOn",
+    "FundingDeltaTooLarge",
+    "InsufficientCash",
+    "InsufficientMargin",
+    "InvalidFill",
+    "InvalidShortString",
+    "LiquidationFeeOutOfRange",
+    "MarketNotTradable",
+    "NoPosition",
+    "NotBankruptcyPrice",
+    "NotDeleveragable",
+    "NotLiquidatable",
+    "NotReduceOnly",
+    "NotResolved",
+    "NothingToWithdraw",
+    "OpenPositions",
+    "PriceOutsideBand",
+    "SafeCastOverflowedIntDowncast",
+    "SafeCastOverflowedIntToUint",
+    "SafeCastOverflowedUintDowncast",
+    "SafeCastOverflowedUintToInt",
+    "StillActive",
+    "StringTooLong",
+    "TooManyMarkets",
+    "ZeroParameter",
     "CollateralVault",
     "DevUSDC",
+    "PositionManager",
 ]
