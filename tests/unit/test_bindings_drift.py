@@ -5,6 +5,7 @@ fresh ``forge build``'s ABI and bytecode and needs forge in ``contracts/node_mod
 installs it before pytest)."""
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,8 +40,8 @@ def test_every_deployable_contract_has_a_binding_and_nothing_else_does():
     for name in names:
         binding = json.loads((REPO / "bindings" / f"{name}.json").read_text())
         assert not binding["sourcePath"].startswith(("src/interfaces/", "src/libraries/"))
-        # creation code opens by setting up the free memory pointer: PUSH1 or PUSH2 0x80.. 0x40 MSTORE
-        assert binding["bytecode"].startswith(("0x6080604052", "0x61")) and len(binding["bytecode"]) > 100
+        # hex creation code, where a linked library's address may still be a placeholder
+        assert re.fullmatch(r"0x(?:[0-9a-f]{2}|__\$[0-9a-f]{34}\$__)+", binding["bytecode"])
         assert binding["evmVersion"] == "cancun"
 
 
