@@ -3,30 +3,18 @@ pragma solidity 0.8.37;
 
 import {RiskMath} from "../src/libraries/RiskMath.sol";
 import {RiskMathHarness} from "./harness/RiskMathHarness.sol";
-import {Test} from "./utils/Test.sol";
+import {SharedVectors} from "./utils/SharedVectors.sol";
 
 /// @notice RiskMath gives perpcore's integers on every shared test vector: the same results where the Python
 /// reference returns, `Int64Overflow` where it raises OverflowError, an argument error where it raises
-/// InvalidInput. The vectors (test/vectors/risk_math.json) are written by test/vectors/generate.py from
+/// InvalidInput. The vectors (tests/vectors/risk_math.json) are written by tests/vectors/generate.py from
 /// perpcore.reference.margin; a Python test fails when they drift from it.
-contract RiskMathVectorsTest is Test {
-    /// @dev One case as the JSON holds it (forge decodes an object's keys in alphabetical order).
-    struct Case {
-        int256[] args;
-        int256[] expect;
-    }
-
-    struct Revert {
-        int256[] args;
-        string error;
-    }
-
+contract RiskMathVectorsTest is SharedVectors {
     RiskMathHarness internal harness;
-    string internal json;
 
     function setUp() public {
         harness = new RiskMathHarness();
-        json = vm.readFile(string.concat(vm.projectRoot(), "/test/vectors/risk_math.json"));
+        _load("risk_math.json");
     }
 
     function test_atRiskNotional_matchesPerpcoreOnEveryVector() public view {
@@ -83,16 +71,9 @@ contract RiskMathVectorsTest is Test {
         assertTrue(overflowSeen, "no OverflowError vector");
     }
 
-    /// @dev Calls the harness with each vector's arguments and compares the returned words with the expected
-    /// results, or the revert with the expected kind of error.
+    /// @dev Every case returns perpcore's results; every revert reverts with the matching kind of error.
     function _checkVectors(string memory name, bytes4 selector) internal view {
-        Case[] memory cases = _cases(name);
-        for (uint256 i; i < cases.length; ++i) {
-            string memory label = string.concat(name, " case ", vm.toString(i), ": ", _show(cases[i].args));
-            (bool ok, bytes memory returned) = address(harness).staticcall(_calldata(selector, cases[i].args));
-            assertTrue(ok, string.concat(label, " reverted"));
-            assertEq(returned, abi.encodePacked(cases[i].expect), label);
-        }
+        _checkCases(address(harness), name, selector);
         Revert[] memory reverts = _reverts(name);
         for (uint256 i; i < reverts.length; ++i) {
             string memory label = string.concat(name, " revert ", vm.toString(i), ": ", _show(reverts[i].args));
@@ -111,35 +92,10 @@ contract RiskMathVectorsTest is Test {
         }
     }
 
-    function _cases(string memory name) internal view returns (Case[] memory) {
-        return abi.decode(vm.parseJson(json, string.concat(".functions.", name, ".cases")), (Case[]));
-    }
-
-    function _reverts(string memory name) internal view returns (Revert[] memory) {
-        return abi.decode(vm.parseJson(json, string.concat(".functions.", name, ".reverts")), (Revert[]));
-    }
-
-    /// @dev The harness takes int64s, each ABI-encoded as a sign-extended word: the same word as the int256.
-    function _calldata(bytes4 selector, int256[] memory args) internal pure returns (bytes memory data) {
-        data = abi.encodePacked(selector);
-        for (uint256 i; i < args.length; ++i) {
-            require(args[i] >= type(int64).min && args[i] <= type(int64).max, "vector argument outside int64");
-            data = bytes.concat(data, abi.encode(args[i]));
-        }
-    }
-
     function _isArgumentError(bytes4 error) internal pure returns (bool) {
         return error == RiskMath.PriceOutOfRange.selector || error == RiskMath.FactorOutOfRange.selector
             || error == RiskMath.FeeOutOfRange.selector || error == RiskMath.NegativeAmount.selector
             || error == RiskMath.CapsInverted.selector || error == RiskMath.OpenNotionalOutOfRange.selector
             || error == RiskMath.ZeroFillSize.selector;
-    }
-
-    function _show(int256[] memory args) internal pure returns (string memory text) {
-        text = "(";
-        for (uint256 i; i < args.length; ++i) {
-            text = string.concat(text, i == 0 ? "" : ", ", vm.toString(args[i]));
-        }
-        text = string.concat(text, ")");
     }
 }

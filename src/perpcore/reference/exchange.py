@@ -76,7 +76,7 @@ from perpcore.lifecycle import MarketPhase
 from perpcore.mark import MarkParams
 from perpcore.market_services import DEFAULT_FUNDING, MarketServices
 from perpcore.reference import funding as reference_funding
-from perpcore.reference.funding import funding_payment_qq
+from perpcore.reference.funding import funding_dust_idx, funding_payment_qq
 from perpcore.reference._args import as_i64, as_price
 from perpcore.reference.book import ReferenceOrderBook
 
@@ -1024,18 +1024,15 @@ class ReferenceExchange:
         if p.funding_index == index:
             return
         if p.size:
-            amount = funding_payment_qq(p.size, index, p.funding_index)
-            dust = amount * IDX_PER_QQ - p.size * (index - p.funding_index)  # in [0, 1e6)
+            amount, m.funding_dust, swept = funding_dust_idx(p.size, index, p.funding_index,
+                                                             m.funding_dust)
             if amount > 0:
                 m.funding_bad_debt += amount - self.ledger.collect(account, m.name, amount,
                                                                    "funding")
             elif amount < 0:
                 self.ledger.pay_from_pool(account, m.name, -amount, "funding")
-            m.funding_dust += dust
-            if m.funding_dust >= IDX_PER_QQ:
-                swept = m.funding_dust // IDX_PER_QQ
+            if swept:
                 self.ledger.to_insurance(m.name, swept, "funding")
-                m.funding_dust -= swept * IDX_PER_QQ
             p.funding_paid += amount
             if amount:
                 call.events.append(FundingSettled(m.name, account, amount, index))

@@ -127,6 +127,20 @@ def funding_payment_qq(size, index_now_idx, index_then_idx):
     return result_i64(ceil_div(size * (now - then), ONE))
 
 
+def funding_dust_idx(size, index_now_idx, index_then_idx, dust_idx):
+    """One funding settlement's rounding: the payment (funding_payment_qq), the market's dust
+    after adding this payment's surplus ``payment * 1e6 - size * (now - then)`` (in [0, 1e6) idx
+    per settlement), and the whole quantums of dust swept to the insurance fund (rounded down),
+    as ``(payment_qq, dust_idx, swept_qq)``; ``dust_idx`` is the market's dust before, in
+    [0, 1e6)."""
+    if not 0 <= as_i64(dust_idx, "dust_idx") < ONE:
+        raise InvalidInput(f"dust_idx must lie in [0, 1_000_000), got {dust_idx}")
+    payment = funding_payment_qq(size, index_now_idx, index_then_idx)
+    dust = dust_idx + payment * ONE - size * (index_now_idx - index_then_idx)
+    swept = dust // ONE  # floor: the remainder stays as dust
+    return payment, dust - swept * ONE, swept
+
+
 # ---------------------------------------------------------------------------------------------
 # A market's funding parameters
 
