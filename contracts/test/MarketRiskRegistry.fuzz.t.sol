@@ -6,6 +6,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IMarketRegistry} from "../src/interfaces/IMarketRegistry.sol";
 import {IMarketRiskRegistry} from "../src/interfaces/IMarketRiskRegistry.sol";
 import {RegistriesFixture} from "./utils/RegistriesFixture.sol";
+import {SnapshotRules} from "./utils/SnapshotRules.sol";
 
 contract MarketRiskRegistryFuzzTest is RegistriesFixture {
     IMarketRegistry.Phase internal constant ACTIVE = IMarketRegistry.Phase.Active;
@@ -49,16 +50,17 @@ contract MarketRiskRegistryFuzzTest is RegistriesFixture {
     // snapshots
 
     /// @dev A sequence of pushes, each a little before or after the previous one, moving a little less or more
-    /// than the bound, now and then out of range, in the future or in the wrong phase: the contract accepts exactly
-    /// the pushes the rules allow, every accepted push moved time forward within range and bound, and every rejected
-    /// push left the stored snapshot as it was.
+    /// than the bound, now and then out of range, in the future or in the wrong phase (SnapshotRules.candidate):
+    /// the contract accepts exactly the pushes the rules allow, every accepted push moved time forward within
+    /// range and bound, and every rejected push left the stored snapshot as it was.
     function testFuzz_pushSnapshot_acceptsExactlyTheLegalPushesAndRejectedOnesChangeNothing(uint256 seed) public {
         for (uint256 i; i < PUSHES; ++i) {
             uint256 r = uint256(keccak256(abi.encode(seed, i)));
             vm.warp(block.timestamp + r % 20);
-            IMarketRiskRegistry.Snapshot memory before = _stored();
-            IMarketRiskRegistry.Snapshot memory next = _candidate(before, r >> 8);
-            bool legal = _isLegal(before, next);
+            IMarketRiskRegistry.Snapshot memory before = SnapshotRules.stored(risk, MARKET);
+            IMarketRiskRegistry.Snapshot memory next =
+                SnapshotRules.candidate(before, r >> 8, block.timestamp, MAX_MOVE, ACTIVE);
+            bool legal = SnapshotRules.isLegal(before, next, block.timestamp, MAX_MOVE, ACTIVE);
 
             vm.prank(pusher);
             try risk.pushSnapshot(MARKET, next.indexPricePpm, next.markPricePpm, next.timestamp, next.phase) {
@@ -67,18 +69,13 @@ contract MarketRiskRegistryFuzzTest is RegistriesFixture {
                 assertFalse(legal, "a legal push was rejected");
             }
 
-            IMarketRiskRegistry.Snapshot memory stored = _stored();
+            IMarketRiskRegistry.Snapshot memory stored = SnapshotRules.stored(risk, MARKET);
             assertEq(abi.encode(stored), abi.encode(legal ? next : before));
             if (legal) {
                 assertGt(stored.timestamp, before.timestamp);
                 assertLe(stored.timestamp, block.timestamp);
-                _assertInRange(stored.indexPricePpm);
-                _assertInRange(stored.markPricePpm);
-                if (before.timestamp != 0) {
-                    int256 bound = int256(MAX_MOVE) * int256(uint256(stored.timestamp - before.timestamp));
-                    assertLe(_abs(int256(stored.indexPricePpm) - before.indexPricePpm), bound);
-                    assertLe(_abs(int256(stored.markPricePpm) - before.markPricePpm), bound);
-                }
+                assertTrue(SnapshotRules.inRange(stored.indexPricePpm) && SnapshotRules.inRange(stored.markPricePpm));
+                assertTrue(before.timestamp == 0 || SnapshotRules.withinMoveBound(before, stored, MAX_MOVE));
             }
         }
     }
@@ -97,61 +94,6 @@ contract MarketRiskRegistryFuzzTest is RegistriesFixture {
 
     // ------------------------------------------------------------------------------------------------
 
-    /// @dev The next push: 1 in 8 in the future, else up to 2 s before to 30 s after the previous timestamp; each
-    /// price the previous one plus up to the bound and 2 ppm either way (1 in 16 a raw int64 instead); 1 in 8 a
-    /// random phase.
-    function _candidate(IMarketRiskRegistry.Snapshot memory before, uint256 r)
-        internal
-        view
-        returns (IMarketRiskRegistry.Snapshot memory next)
-    {
-        uint64 step = SafeCast.toUint64(r % 33);
-        uint64 time = SafeCast.toUint64(block.timestamp);
-        if (r % 8 == 0) next.timestamp = time + 1;
-        else if (before.timestamp == 0) next.timestamp = time - step;
-        else next.timestamp = before.timestamp + step < 2 ? 0 : before.timestamp + step - 2;
-        if (before.timestamp == 0) {
-            next.indexPricePpm = _priceNear(ONE / 2, ONE / 2 + 2, r >> 16);
-            next.markPricePpm = _priceNear(ONE / 2, ONE / 2 + 2, r >> 80);
-        } else {
-            int256 reach = next.timestamp > before.timestamp
-                ? int256(MAX_MOVE) * int256(uint256(next.timestamp - before.timestamp)) + 2
-                : int256(2);
-            if (reach > ONE + 2) reach = ONE + 2;
-            next.indexPricePpm = _priceNear(before.indexPricePpm, reach, r >> 16);
-            next.markPricePpm = _priceNear(before.markPricePpm, reach, r >> 80);
-        }
-        next.phase = (r >> 144) % 8 == 0 ? IMarketRegistry.Phase((r >> 150) % 6) : ACTIVE;
-    }
-
-    function _priceNear(int64 previousPpm, int256 reach, uint256 r) internal pure returns (int64) {
-        if (r % 16 == 0) {
-            return SafeCast.toInt64(SafeCast.toInt256(bound(r >> 4, 0, type(uint64).max)) + type(int64).min);
-        }
-        int256 price = previousPpm + SafeCast.toInt256((r >> 4) % SafeCast.toUint256(2 * reach + 1)) - reach;
-        if (price < -2) price = -2;
-        if (price > ONE + 2) price = ONE + 2;
-        return SafeCast.toInt64(price);
-    }
-
-    /// @dev The rules, stated apart from the contract: prices in [0, 1e6]; time after the previous snapshot and not
-    /// after the block; each price within MAX_MOVE per elapsed second of the previous one (the first push free);
-    /// the market's own phase.
-    function _isLegal(IMarketRiskRegistry.Snapshot memory before, IMarketRiskRegistry.Snapshot memory next)
-        internal
-        view
-        returns (bool)
-    {
-        if (!_inRange(next.indexPricePpm) || !_inRange(next.markPricePpm)) return false;
-        if (next.timestamp <= before.timestamp || next.timestamp > block.timestamp) return false;
-        if (before.timestamp != 0) {
-            int256 bound = int256(MAX_MOVE) * int256(uint256(next.timestamp - before.timestamp));
-            if (_abs(int256(next.indexPricePpm) - before.indexPricePpm) > bound) return false;
-            if (_abs(int256(next.markPricePpm) - before.markPricePpm) > bound) return false;
-        }
-        return next.phase == markets.phaseOf(MARKET);
-    }
-
     /// @dev The rules for a tier, stated apart from the contract.
     function _isValidTier(IMarketRiskRegistry.RiskTier memory t) internal pure returns (bool) {
         if (t.baseImfPpm <= 0 || t.baseImfPpm > ONE) return false;
@@ -164,13 +106,6 @@ contract MarketRiskRegistryFuzzTest is RegistriesFixture {
         return t.priceBandPpm > 0 && t.priceBandPpm <= ONE;
     }
 
-    /// @dev The stored snapshot, all zero when none was pushed.
-    function _stored() internal view returns (IMarketRiskRegistry.Snapshot memory snapshot) {
-        try risk.latestSnapshot(MARKET) returns (IMarketRiskRegistry.Snapshot memory s) {
-            snapshot = s;
-        } catch {}
-    }
-
     /// @dev `raw` itself one time in sixteen, an edge of [lo, hi] give or take 2 one time in four (always when a
     /// caller's lo lies above hi), else `raw` bounded to [lo, hi]. An edge at the end of int64 is kept inside it.
     function _near(int64 raw, int64 lo, int64 hi) internal pure returns (int64) {
@@ -181,17 +116,5 @@ contract MarketRiskRegistryFuzzTest is RegistriesFixture {
             return SafeCast.toInt64(bound(edge, type(int64).min, type(int64).max));
         }
         return SafeCast.toInt64(bound(int256(raw), lo, hi));
-    }
-
-    function _inRange(int64 pricePpm) internal pure returns (bool) {
-        return pricePpm >= 0 && pricePpm <= ONE;
-    }
-
-    function _assertInRange(int64 pricePpm) internal pure {
-        assertTrue(_inRange(pricePpm), "price out of range");
-    }
-
-    function _abs(int256 x) internal pure returns (int256) {
-        return x < 0 ? -x : x;
     }
 }
