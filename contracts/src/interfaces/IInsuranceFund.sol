@@ -20,6 +20,10 @@ interface IInsuranceFund {
     error InsufficientFund(uint32 marketId, uint256 balance, uint256 amount);
     /// @notice A draw above what the current window still allows.
     error DrawCapExceeded(uint32 marketId, uint256 remaining, uint256 amount);
+    /// @notice The zero address where an admin is needed.
+    error ZeroAddress();
+    /// @notice A draw window of 0 seconds, or a cap above 2**192 - 1 (the cap shares a slot with the window).
+    error InvalidDrawCap(uint256 maxDrawPerWindow, uint64 drawWindow);
 
     /// @notice Credits `amount` to market `marketId`. PositionManager only.
     function credit(uint32 marketId, uint256 amount, bytes32 reason) external;
@@ -34,4 +38,25 @@ interface IInsuranceFund {
     function totalBalance() external view returns (uint256);
     /// @notice How much market `marketId` may still draw in the current window.
     function drawableOf(uint32 marketId) external view returns (uint256);
+    /// @notice The most a market may draw within one window.
+    function maxDrawPerWindow() external view returns (uint256);
+    /// @notice A window's length in seconds.
+    function drawWindow() external view returns (uint64);
+    /// @notice Market `marketId`'s open window: when its first draw happened and how much it has drawn so far;
+    /// (0, 0) when no window is open (none yet, or the last one has ended).
+    function drawWindowOf(uint32 marketId) external view returns (uint64 openedAt, uint256 drawn);
+}
+
+/// @title InsuranceReasons
+/// @notice The `reason` tags of `IInsuranceFund.Credited` (interfaces cannot hold constants). Each is its own name
+/// as left-aligned ASCII, so an indexer reads the indexed topic as text.
+library InsuranceReasons {
+    /// @notice The market's insurance share of trading fees (`RiskTier.insuranceSharePpm`).
+    bytes32 internal constant FEE_SHARE = "FEE_SHARE";
+    /// @notice A liquidation's fee, or the residual left after closing at the fillable price.
+    bytes32 internal constant LIQUIDATION_FEE = "LIQUIDATION_FEE";
+    /// @notice Funding rounding dust: what payers paid (rounded up) beyond what receivers got (rounded down).
+    bytes32 internal constant FUNDING_DUST = "FUNDING_DUST";
+    /// @notice A direct top-up of the fund from an account's available collateral.
+    bytes32 internal constant DEPOSIT = "DEPOSIT";
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.37;
 
+import {IOracleRegistry} from "./IOracleRegistry.sol";
+
 /// @title IMarketRegistry
 /// @notice perpcore's markets and their lifecycle, the same state machine as `perpcore.lifecycle`:
 /// Draft → Active → Resolving → Resolved → Settled, nothing else. The admin creates and activates a market;
@@ -30,6 +32,8 @@ interface IMarketRegistry {
     error IllegalTransition(uint32 marketId, Phase from, Phase to);
     /// @notice Resolved asked for before the OracleRegistry holds the market's resolution value.
     error ResolutionValueMissing(uint32 marketId);
+    /// @notice The zero address where an admin or the OracleRegistry is needed.
+    error ZeroAddress();
 
     /// @notice Creates market `marketId` in Draft. Admin only.
     function createMarket(uint32 marketId, bytes32 metadata) external;
@@ -44,4 +48,6 @@ interface IMarketRegistry {
 
     /// @notice The phase of `marketId` (`None` if never created).
     function phaseOf(uint32 marketId) external view returns (Phase);
+    /// @notice The OracleRegistry whose resolution values gate `markResolved`.
+    function oracleRegistry() external view returns (IOracleRegistry);
 }

@@ -54,6 +54,10 @@ interface IMarketRiskRegistry {
     error NoSnapshot(uint32 marketId);
     /// @notice The latest snapshot is older than `maxSnapshotAge`.
     error StaleSnapshot(uint32 marketId, uint64 timestamp, uint64 maxAge);
+    /// @notice The zero address where an admin or the MarketRegistry is needed.
+    error ZeroAddress();
+    /// @notice A snapshot age bound of 0 or a move bound outside (0, 1e6] ppm per second.
+    error InvalidSnapshotBounds(uint64 maxSnapshotAge, int64 maxMovePpmPerSecond);
 
     /// @notice Sets market `marketId`'s risk tier. Admin only; the market must exist in the MarketRegistry.
     function setRiskTier(uint32 marketId, RiskTier calldata tier) external;
@@ -76,4 +80,6 @@ interface IMarketRiskRegistry {
     function maxSnapshotAge() external view returns (uint64);
     /// @notice The most a price may move per second between snapshots, in ppm.
     function maxMovePpmPerSecond() external view returns (int64);
+    /// @notice The MarketRegistry whose markets and phases the tiers and snapshots must match.
+    function marketRegistry() external view returns (IMarketRegistry);
 }

@@ -26,6 +26,8 @@ interface IOracleRegistry {
     error AlreadyResolved(uint32 marketId);
     /// @notice No adapter set for the market.
     error NoAdapter(uint32 marketId);
+    /// @notice The zero address where an admin is needed.
+    error ZeroAddress();
 
     /// @notice Sets market `marketId`'s adapter. Admin only.
     function setAdapter(uint32 marketId, IOracleAdapter adapter) external;
