@@ -8,7 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
 import {ICollateralVault} from "./interfaces/ICollateralVault.sol";
-import {IInsuranceFund} from "./interfaces/IInsuranceFund.sol";
+import {IInsuranceFund, InsuranceReasons} from "./interfaces/IInsuranceFund.sol";
 import {IMarginOracle} from "./interfaces/IMarginOracle.sol";
 import {IMarketRegistry} from "./interfaces/IMarketRegistry.sol";
 import {IMarketRiskRegistry} from "./interfaces/IMarketRiskRegistry.sol";
@@ -38,10 +38,6 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     /// @notice EIP-712 type of a signed batch.
     bytes32 public constant BATCH_TYPEHASH = keccak256("Batch(uint64 seq,bytes32 prevHash,bytes32 fillsHash)");
 
-    // the insurance fund's reason tags (IInsuranceFund will name them; the preimages are fixed)
-    bytes32 internal constant FEE_SHARE = keccak256("FEE_SHARE");
-    bytes32 internal constant LIQUIDATION_FEE = keccak256("LIQUIDATION_FEE");
-    bytes32 internal constant FUNDING_DUST = keccak256("FUNDING_DUST");
     // the vault's reason tags
     bytes32 internal constant TRADE = keccak256("TRADE");
     bytes32 internal constant FEES = keccak256("FEES");
@@ -402,7 +398,7 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
             // casting to 'uint256' is safe because fee > 0
             // forge-lint: disable-next-line(unsafe-typecast)
             uint256 paid = uint256(fee);
-            insuranceFund.credit(marketId, paid, LIQUIDATION_FEE);
+            insuranceFund.credit(marketId, paid, InsuranceReasons.LIQUIDATION_FEE);
             emit Liquidated(marketId, taker.account, paid, 0);
         }
     }
@@ -443,7 +439,7 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         (int256 amount, uint64 dust, uint256 swept) =
             PositionMath.settleFunding(p.size, int256(index) - last, ms.fundingDustIdx);
         int256 pool = ms.fundingPoolQq + amount - swept.toInt256();
-        if (swept != 0) insuranceFund.credit(marketId, swept, FUNDING_DUST);
+        if (swept != 0) insuranceFund.credit(marketId, swept, InsuranceReasons.FUNDING_DUST);
         ms.fundingDustIdx = dust;
         ms.fundingPoolQq = pool.toInt128();
         a.cashQq -= amount;
@@ -503,7 +499,7 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     function _finishBatch(Ctx memory c) internal {
         for (uint256 k; k < c.mktCount; ++k) {
             Mkt memory mk = c.mkts[k];
-            if (mk.insuranceShareQq != 0) insuranceFund.credit(mk.id, mk.insuranceShareQq, FEE_SHARE);
+            if (mk.insuranceShareQq != 0) insuranceFund.credit(mk.id, mk.insuranceShareQq, InsuranceReasons.FEE_SHARE);
         }
         if (c.feesQq != 0) vault.creditAvailable(feeRecipient, c.feesQq, FEES);
         for (uint256 k; k < c.acctCount; ++k) {

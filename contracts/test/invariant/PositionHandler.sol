@@ -8,7 +8,7 @@ import {StdUtils} from "forge-std/StdUtils.sol";
 import {CollateralVault} from "../../src/CollateralVault.sol";
 import {IPositionManager} from "../../src/interfaces/IPositionManager.sol";
 import {PositionManager} from "../../src/PositionManager.sol";
-import {MockMarketRiskRegistry} from "../mocks/MockMarketRiskRegistry.sol";
+import {MarketRiskRegistry} from "../../src/MarketRiskRegistry.sol";
 
 /// @notice Signs a batch with the engine key (the invariant test, which holds the system fixture).
 interface IBatchSigner {
@@ -29,7 +29,7 @@ contract PositionHandler is CommonBase, StdUtils {
 
     PositionManager public immutable pm;
     CollateralVault public immutable vault;
-    MockMarketRiskRegistry public immutable risk;
+    MarketRiskRegistry public immutable risk;
     IBatchSigner public immutable signer;
     address public immutable submitter;
     address public immutable fundingPusher;
@@ -46,7 +46,7 @@ contract PositionHandler is CommonBase, StdUtils {
 
     constructor(
         PositionManager pm_,
-        MockMarketRiskRegistry risk_,
+        MarketRiskRegistry risk_,
         IBatchSigner signer_,
         address[] memory actors_,
         address[4] memory roles // submitter, funding pusher, pauser, admin

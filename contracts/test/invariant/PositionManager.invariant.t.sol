@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICollateralVault} from "../../src/interfaces/ICollateralVault.sol";
 import {IPositionManager} from "../../src/interfaces/IPositionManager.sol";
+import {Roles} from "../../src/libraries/Roles.sol";
 import {SystemFixture} from "../utils/SystemFixture.sol";
 import {IBatchSigner, PositionHandler} from "./PositionHandler.sol";
 
@@ -24,6 +25,7 @@ contract PositionManagerInvariantTest is SystemFixture, IBatchSigner {
             _fund(actor, 2_000e6);
         }
         handler = new PositionHandler(pm, risk, this, actors, [submitter, fundingPusher, pauser, admin]);
+        risk.grantRole(Roles.PRICE_PUSHER, address(handler));
         bytes4[] memory selectors = new bytes4[](7);
         selectors[0] = PositionHandler.trade.selector;
         selectors[1] = PositionHandler.trade.selector;

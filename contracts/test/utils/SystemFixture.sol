@@ -4,25 +4,30 @@ pragma solidity 0.8.37;
 import {CollateralVault} from "../../src/CollateralVault.sol";
 import {IMarketRegistry} from "../../src/interfaces/IMarketRegistry.sol";
 import {IMarketRiskRegistry} from "../../src/interfaces/IMarketRiskRegistry.sol";
+import {InsuranceFund} from "../../src/InsuranceFund.sol";
+import {InsuranceReasons} from "../../src/interfaces/IInsuranceFund.sol";
 import {IPositionManager} from "../../src/interfaces/IPositionManager.sol";
 import {Roles} from "../../src/libraries/Roles.sol";
+import {MarketRegistry} from "../../src/MarketRegistry.sol";
+import {MarketRiskRegistry} from "../../src/MarketRiskRegistry.sol";
+import {OracleRegistry} from "../../src/OracleRegistry.sol";
 import {PositionManager} from "../../src/PositionManager.sol";
-import {MockInsuranceFund} from "../mocks/MockInsuranceFund.sol";
-import {MockMarketRegistry} from "../mocks/MockMarketRegistry.sol";
-import {MockMarketRiskRegistry} from "../mocks/MockMarketRiskRegistry.sol";
-import {MockOracleRegistry} from "../mocks/MockOracleRegistry.sol";
 import {MockUSDC} from "../mocks/MockUSDC.sol";
 import {Test} from "./Test.sol";
 
-/// @notice The whole system in one place: USDC, the vault, the registries and insurance fund (mocks today; the real
-/// contracts replace them by editing this file only), and the PositionManager with every role granted to a named
-/// account. Markets 1 and 2 are Active with the same tier and a fresh mark of 0.5; helpers fund accounts, build
-/// fills, sign batches with the engine key and move marks.
+/// @notice The whole system in one place: USDC, the vault, the real registries and insurance fund, and the
+/// PositionManager with every role granted to a named account. The test contract itself administers the registries
+/// and holds their resolver and price pusher roles, so a test moves a market's phase or mark with a direct call.
+/// Markets 1 and 2 are Active with the same tier and a fresh mark of 0.5; helpers fund accounts, build fills, sign
+/// batches with the engine key and move marks (any move one second after the previous snapshot).
 abstract contract SystemFixture is Test {
     uint64 internal constant DELAY = 1 days;
     uint64 internal constant MAX_SNAPSHOT_AGE = 1 hours;
     uint64 internal constant INACTIVITY = 3 days;
     int128 internal constant MAX_FUNDING_PER_SECOND = 10; // idx (1e-6 qq per contract) per second
+    int64 internal constant MAX_MOVE_PER_SECOND = 1_000_000; // any mark move, one second after the last
+    uint256 internal constant MAX_DRAW_PER_WINDOW = 1e15; // a billion USDC: the cap binds only where a test sets it
+    uint64 internal constant DRAW_WINDOW = 1 hours;
     uint32 internal constant M1 = 1;
     uint32 internal constant M2 = 2;
     int64 internal constant MID = 500_000;
@@ -30,10 +35,10 @@ abstract contract SystemFixture is Test {
 
     MockUSDC internal usdc;
     CollateralVault internal vault;
-    MockMarketRegistry internal markets;
-    MockMarketRiskRegistry internal risk;
-    MockOracleRegistry internal oracles;
-    MockInsuranceFund internal insurance;
+    MarketRegistry internal markets;
+    MarketRiskRegistry internal risk;
+    OracleRegistry internal oracles;
+    InsuranceFund internal insurance;
     PositionManager internal pm;
 
     address internal admin = makeAddr("admin");
@@ -51,14 +56,17 @@ abstract contract SystemFixture is Test {
         vm.warp(1_700_000_000);
         usdc = new MockUSDC();
         vault = new CollateralVault(usdc, DELAY, admin);
-        markets = new MockMarketRegistry();
-        risk = new MockMarketRiskRegistry(MAX_SNAPSHOT_AGE);
-        oracles = new MockOracleRegistry();
-        insurance = new MockInsuranceFund();
+        oracles = new OracleRegistry(address(this));
+        markets = new MarketRegistry(address(this), oracles);
+        risk = new MarketRiskRegistry(address(this), markets, MAX_SNAPSHOT_AGE, MAX_MOVE_PER_SECOND);
+        insurance = new InsuranceFund(address(this), MAX_DRAW_PER_WINDOW, DRAW_WINDOW);
         pm = new PositionManager(
             admin, vault, markets, risk, oracles, insurance, feeRecipient, INACTIVITY, MAX_FUNDING_PER_SECOND
         );
-        insurance.setPositionManager(address(pm));
+        oracles.grantRole(Roles.RESOLVER, address(this));
+        markets.grantRole(Roles.RESOLVER, address(this));
+        risk.grantRole(Roles.PRICE_PUSHER, address(this));
+        insurance.grantRole(Roles.POSITION_MANAGER, address(pm));
         vm.startPrank(admin);
         vault.grantRole(Roles.POSITION_MANAGER, address(pm));
         vault.grantRole(Roles.WITHDRAWAL_GUARD, guard);
@@ -118,7 +126,7 @@ abstract contract SystemFixture is Test {
     function _seedInsurance(uint32 marketId, uint256 amount) internal {
         usdc.mint(address(vault), amount);
         vm.prank(address(pm));
-        insurance.credit(marketId, amount, keccak256("DEPOSIT"));
+        insurance.credit(marketId, amount, InsuranceReasons.DEPOSIT);
     }
 
     function _fill(uint32 marketId, address maker, address taker, int64 size, int64 pricePpm)

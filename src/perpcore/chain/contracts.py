@@ -25,14 +25,6 @@ class WithdrawalStatus(IntEnum):
     REJECTED = 3
 
 
-class FillKind(IntEnum):
-    """The contracts' FillKind enum."""
-
-    NORMAL = 0
-    LIQUIDATION = 1
-    DELEVERAGE = 2
-
-
 class Phase(IntEnum):
     """The contracts' Phase enum."""
 
@@ -44,6 +36,14 @@ class Phase(IntEnum):
     SETTLED = 5
 
 
+class FillKind(IntEnum):
+    """The contracts' FillKind enum."""
+
+    NORMAL = 0
+    LIQUIDATION = 1
+    DELEVERAGE = 2
+
+
 class Withdrawal(NamedTuple):
     """The contracts' Withdrawal struct."""
 
@@ -51,6 +51,28 @@ class Withdrawal(NamedTuple):
     unlock_at: int
     status: WithdrawalStatus
     amount: int
+
+
+class Snapshot(NamedTuple):
+    """The contracts' Snapshot struct."""
+
+    index_price_ppm: int
+    mark_price_ppm: int
+    timestamp: int
+    phase: Phase
+
+
+class RiskTier(NamedTuple):
+    """The contracts' RiskTier struct."""
+
+    base_imf_ppm: int
+    mmf_ppm: int
+    oi_lower_cap_qq: int
+    oi_upper_cap_qq: int
+    maker_fee_ppm: int
+    taker_fee_ppm: int
+    insurance_share_ppm: int
+    price_band_ppm: int
 
 
 class Fill(NamedTuple):
@@ -314,8 +336,221 @@ class ERC20InvalidSpender(ContractRevert):
 
 
 @revert_error
+class DrawCapExceeded(ContractRevert):
+    """The contracts' DrawCapExceeded error."""
+
+    SIGNATURE = "DrawCapExceeded(uint32,uint256,uint256)"
+    TYPES = ('uint32', 'uint256', 'uint256')
+    FIELDS = ('market_id', 'remaining', 'amount')
+    market_id: int
+    remaining: int
+    amount: int
+
+
+@revert_error
+class InsufficientFund(ContractRevert):
+    """The contracts' InsufficientFund error."""
+
+    SIGNATURE = "InsufficientFund(uint32,uint256,uint256)"
+    TYPES = ('uint32', 'uint256', 'uint256')
+    FIELDS = ('market_id', 'balance', 'amount')
+    market_id: int
+    balance: int
+    amount: int
+
+
+@revert_error
+class InvalidDrawCap(ContractRevert):
+    """The contracts' InvalidDrawCap error."""
+
+    SIGNATURE = "InvalidDrawCap(uint256,uint64)"
+    TYPES = ('uint256', 'uint64')
+    FIELDS = ('max_draw_per_window', 'draw_window')
+    max_draw_per_window: int
+    draw_window: int
+
+
+@revert_error
+class IllegalTransition(ContractRevert):
+    """The contracts' IllegalTransition error."""
+
+    SIGNATURE = "IllegalTransition(uint32,uint8,uint8)"
+    TYPES = ('uint32', 'uint8', 'uint8')
+    FIELDS = ('market_id', 'from_', 'to')
+    market_id: int
+    from_: Phase
+    to: Phase
+
+
+@revert_error
+class MarketExists(ContractRevert):
+    """The contracts' MarketExists error."""
+
+    SIGNATURE = "MarketExists(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class ResolutionValueMissing(ContractRevert):
+    """The contracts' ResolutionValueMissing error."""
+
+    SIGNATURE = "ResolutionValueMissing(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class UnknownMarket(ContractRevert):
+    """The contracts' UnknownMarket error."""
+
+    SIGNATURE = "UnknownMarket(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class InvalidRiskTier(ContractRevert):
+    """The contracts' InvalidRiskTier error."""
+
+    SIGNATURE = "InvalidRiskTier(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class InvalidSnapshotBounds(ContractRevert):
+    """The contracts' InvalidSnapshotBounds error."""
+
+    SIGNATURE = "InvalidSnapshotBounds(uint64,int64)"
+    TYPES = ('uint64', 'int64')
+    FIELDS = ('max_snapshot_age', 'max_move_ppm_per_second')
+    max_snapshot_age: int
+    max_move_ppm_per_second: int
+
+
+@revert_error
+class MoveTooLarge(ContractRevert):
+    """The contracts' MoveTooLarge error."""
+
+    SIGNATURE = "MoveTooLarge(int64,int64,uint64)"
+    TYPES = ('int64', 'int64', 'uint64')
+    FIELDS = ('previous_ppm', 'price_ppm', 'elapsed')
+    previous_ppm: int
+    price_ppm: int
+    elapsed: int
+
+
+@revert_error
+class NoRiskTier(ContractRevert):
+    """The contracts' NoRiskTier error."""
+
+    SIGNATURE = "NoRiskTier(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class NoSnapshot(ContractRevert):
+    """The contracts' NoSnapshot error."""
+
+    SIGNATURE = "NoSnapshot(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class NonMonotonicTimestamp(ContractRevert):
+    """The contracts' NonMonotonicTimestamp error."""
+
+    SIGNATURE = "NonMonotonicTimestamp(uint64,uint64)"
+    TYPES = ('uint64', 'uint64')
+    FIELDS = ('previous', 'timestamp')
+    previous: int
+    timestamp: int
+
+
+@revert_error
+class PhaseMismatch(ContractRevert):
+    """The contracts' PhaseMismatch error."""
+
+    SIGNATURE = "PhaseMismatch(uint8,uint8)"
+    TYPES = ('uint8', 'uint8')
+    FIELDS = ('pushed', 'actual')
+    pushed: Phase
+    actual: Phase
+
+
+@revert_error
+class PriceOutOfRange(ContractRevert):
+    """The contracts' PriceOutOfRange error."""
+
+    SIGNATURE = "PriceOutOfRange(int64)"
+    TYPES = ('int64',)
+    FIELDS = ('price_ppm',)
+    price_ppm: int
+
+
+@revert_error
+class StaleSnapshot(ContractRevert):
+    """The contracts' StaleSnapshot error."""
+
+    SIGNATURE = "StaleSnapshot(uint32,uint64,uint64)"
+    TYPES = ('uint32', 'uint64', 'uint64')
+    FIELDS = ('market_id', 'timestamp', 'max_age')
+    market_id: int
+    timestamp: int
+    max_age: int
+
+
+@revert_error
+class AlreadyResolved(ContractRevert):
+    """The contracts' AlreadyResolved error."""
+
+    SIGNATURE = "AlreadyResolved(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class NoAdapter(ContractRevert):
+    """The contracts' NoAdapter error."""
+
+    SIGNATURE = "NoAdapter(uint32)"
+    TYPES = ('uint32',)
+    FIELDS = ('market_id',)
+    market_id: int
+
+
+@revert_error
+class ValueOutOfRange(ContractRevert):
+    """The contracts' ValueOutOfRange error."""
+
+    SIGNATURE = "ValueOutOfRange(int64)"
+    TYPES = ('int64',)
+    FIELDS = ('value_ppm',)
+    value_ppm: int
+
+
+@revert_error
+class ZeroAdapter(ContractRevert):
+    """The contracts' ZeroAdapter error."""
+
+    SIGNATURE = "ZeroAdapter()"
+    TYPES = ()
+    FIELDS = ()
+
+
+@revert_error
 class BadSequence(ContractRevert):
-    """A sequence number other than `expected`."""
+    """The contracts' BadSequence error."""
 
     SIGNATURE = "BadSequence(uint64,uint64)"
     TYPES = ('uint64', 'uint64')
@@ -326,7 +561,7 @@ class BadSequence(ContractRevert):
 
 @revert_error
 class BadSignature(ContractRevert):
-    """The batch's signer does not hold ENGINE_SIGNER."""
+    """The contracts' BadSignature error."""
 
     SIGNATURE = "BadSignature(address)"
     TYPES = ('address',)
@@ -336,7 +571,7 @@ class BadSignature(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignature(ContractRevert):
-    """The signature is invalid."""
+    """The contracts' ECDSAInvalidSignature error."""
 
     SIGNATURE = "ECDSAInvalidSignature()"
     TYPES = ()
@@ -345,7 +580,7 @@ class ECDSAInvalidSignature(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignatureLength(ContractRevert):
-    """The signature has an invalid length."""
+    """The contracts' ECDSAInvalidSignatureLength error."""
 
     SIGNATURE = "ECDSAInvalidSignatureLength(uint256)"
     TYPES = ('uint256',)
@@ -355,7 +590,7 @@ class ECDSAInvalidSignatureLength(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignatureS(ContractRevert):
-    """The signature has an S value that is in the upper half order."""
+    """The contracts' ECDSAInvalidSignatureS error."""
 
     SIGNATURE = "ECDSAInvalidSignatureS(bytes32)"
     TYPES = ('bytes32',)
@@ -365,7 +600,7 @@ class ECDSAInvalidSignatureS(ContractRevert):
 
 @revert_error
 class EmptyBatch(ContractRevert):
-    """An empty batch."""
+    """The contracts' EmptyBatch error."""
 
     SIGNATURE = "EmptyBatch()"
     TYPES = ()
@@ -374,7 +609,7 @@ class EmptyBatch(ContractRevert):
 
 @revert_error
 class ExitModeOff(ContractRevert):
-    """Exit mode is off."""
+    """The contracts' ExitModeOff error."""
 
     SIGNATURE = "ExitModeOff()"
     TYPES = ()
@@ -383,7 +618,7 @@ class ExitModeOff(ContractRevert):
 
 @revert_error
 class ExitModeOn(ContractRevert):
-    """Exit mode is on: trading and funding are over."""
+    """The contracts' ExitModeOn error."""
 
     SIGNATURE = "ExitModeOn()"
     TYPES = ()
@@ -392,7 +627,7 @@ class ExitModeOn(ContractRevert):
 
 @revert_error
 class FundingDeltaTooLarge(ContractRevert):
-    """A funding delta above `maxFundingDeltaPerSecond` times the elapsed seconds."""
+    """The contracts' FundingDeltaTooLarge error."""
 
     SIGNATURE = "FundingDeltaTooLarge(int128,int256)"
     TYPES = ('int128', 'int256')
@@ -403,7 +638,7 @@ class FundingDeltaTooLarge(ContractRevert):
 
 @revert_error
 class InsufficientCash(ContractRevert):
-    """A debit above the account's cash."""
+    """The contracts' InsufficientCash error."""
 
     SIGNATURE = "InsufficientCash(address,int256)"
     TYPES = ('address', 'int256')
@@ -414,7 +649,7 @@ class InsufficientCash(ContractRevert):
 
 @revert_error
 class InsufficientMargin(ContractRevert):
-    """The account would end the batch below its initial requirement having grown its risk."""
+    """The contracts' InsufficientMargin error."""
 
     SIGNATURE = "InsufficientMargin(address,int256,int256)"
     TYPES = ('address', 'int256', 'int256')
@@ -426,7 +661,7 @@ class InsufficientMargin(ContractRevert):
 
 @revert_error
 class InvalidFill(ContractRevert):
-    """A fill with a zero size, a zero or equal maker and taker."""
+    """The contracts' InvalidFill error."""
 
     SIGNATURE = "InvalidFill(uint256)"
     TYPES = ('uint256',)
@@ -445,7 +680,7 @@ class InvalidShortString(ContractRevert):
 
 @revert_error
 class LiquidationFeeOutOfRange(ContractRevert):
-    """A liquidation fee rate outside [0, MAX_LIQUIDATION_FEE_PPM]."""
+    """The contracts' LiquidationFeeOutOfRange error."""
 
     SIGNATURE = "LiquidationFeeOutOfRange(int64)"
     TYPES = ('int64',)
@@ -455,7 +690,7 @@ class LiquidationFeeOutOfRange(ContractRevert):
 
 @revert_error
 class MarketNotTradable(ContractRevert):
-    """The market is not in a phase that allows the action."""
+    """The contracts' MarketNotTradable error."""
 
     SIGNATURE = "MarketNotTradable(uint32)"
     TYPES = ('uint32',)
@@ -465,7 +700,7 @@ class MarketNotTradable(ContractRevert):
 
 @revert_error
 class NoPosition(ContractRevert):
-    """No position to close."""
+    """The contracts' NoPosition error."""
 
     SIGNATURE = "NoPosition(uint32,address)"
     TYPES = ('uint32', 'address')
@@ -476,7 +711,7 @@ class NoPosition(ContractRevert):
 
 @revert_error
 class NotBankruptcyPrice(ContractRevert):
-    """A deleverage fill not at the taker's bankruptcy price `expectedPpm`."""
+    """The contracts' NotBankruptcyPrice error."""
 
     SIGNATURE = "NotBankruptcyPrice(uint256,int64,int64)"
     TYPES = ('uint256', 'int64', 'int64')
@@ -488,9 +723,7 @@ class NotBankruptcyPrice(ContractRevert):
 
 @revert_error
 class NotDeleveragable(ContractRevert):
-    """A deleverage fill whose taker is not bankrupt beyond the insurance fund, or that does not reduce both
-    positions.
-    """
+    """The contracts' NotDeleveragable error."""
 
     SIGNATURE = "NotDeleveragable(uint256,address)"
     TYPES = ('uint256', 'address')
@@ -501,7 +734,7 @@ class NotDeleveragable(ContractRevert):
 
 @revert_error
 class NotLiquidatable(ContractRevert):
-    """A liquidation fill whose taker is not liquidatable, or that does not only reduce its position."""
+    """The contracts' NotLiquidatable error."""
 
     SIGNATURE = "NotLiquidatable(uint256,address)"
     TYPES = ('uint256', 'address')
@@ -512,7 +745,7 @@ class NotLiquidatable(ContractRevert):
 
 @revert_error
 class NotReduceOnly(ContractRevert):
-    """Resolving: the fill would not reduce both positions."""
+    """The contracts' NotReduceOnly error."""
 
     SIGNATURE = "NotReduceOnly(uint256)"
     TYPES = ('uint256',)
@@ -522,7 +755,7 @@ class NotReduceOnly(ContractRevert):
 
 @revert_error
 class NotResolved(ContractRevert):
-    """The market has no resolution value, or is not Resolved or Settled."""
+    """The contracts' NotResolved error."""
 
     SIGNATURE = "NotResolved(uint32)"
     TYPES = ('uint32',)
@@ -532,7 +765,7 @@ class NotResolved(ContractRevert):
 
 @revert_error
 class NothingToWithdraw(ContractRevert):
-    """Nothing to take out."""
+    """The contracts' NothingToWithdraw error."""
 
     SIGNATURE = "NothingToWithdraw()"
     TYPES = ()
@@ -541,7 +774,7 @@ class NothingToWithdraw(ContractRevert):
 
 @revert_error
 class OpenPositions(ContractRevert):
-    """Exit mode: close every position before taking the cash out."""
+    """The contracts' OpenPositions error."""
 
     SIGNATURE = "OpenPositions(address)"
     TYPES = ('address',)
@@ -551,7 +784,7 @@ class OpenPositions(ContractRevert):
 
 @revert_error
 class PriceOutsideBand(ContractRevert):
-    """The fill price is more than the tier's band from the mark."""
+    """The contracts' PriceOutsideBand error."""
 
     SIGNATURE = "PriceOutsideBand(uint256,int64,int64,int64)"
     TYPES = ('uint256', 'int64', 'int64', 'int64')
@@ -564,7 +797,7 @@ class PriceOutsideBand(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedIntDowncast(ContractRevert):
-    """Value doesn't fit in an int of `bits` size."""
+    """The contracts' SafeCastOverflowedIntDowncast error."""
 
     SIGNATURE = "SafeCastOverflowedIntDowncast(uint8,int256)"
     TYPES = ('uint8', 'int256')
@@ -575,7 +808,7 @@ class SafeCastOverflowedIntDowncast(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedIntToUint(ContractRevert):
-    """An int value doesn't fit in a uint of `bits` size."""
+    """The contracts' SafeCastOverflowedIntToUint error."""
 
     SIGNATURE = "SafeCastOverflowedIntToUint(int256)"
     TYPES = ('int256',)
@@ -585,7 +818,7 @@ class SafeCastOverflowedIntToUint(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedUintDowncast(ContractRevert):
-    """Value doesn't fit in a uint of `bits` size."""
+    """The contracts' SafeCastOverflowedUintDowncast error."""
 
     SIGNATURE = "SafeCastOverflowedUintDowncast(uint8,uint256)"
     TYPES = ('uint8', 'uint256')
@@ -596,7 +829,7 @@ class SafeCastOverflowedUintDowncast(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedUintToInt(ContractRevert):
-    """A uint value doesn't fit in an int of `bits` size."""
+    """The contracts' SafeCastOverflowedUintToInt error."""
 
     SIGNATURE = "SafeCastOverflowedUintToInt(uint256)"
     TYPES = ('uint256',)
@@ -606,7 +839,7 @@ class SafeCastOverflowedUintToInt(ContractRevert):
 
 @revert_error
 class StillActive(ContractRevert):
-    """Exit mode needs `inactivityPeriod` without a batch, until `availableAt`."""
+    """The contracts' StillActive error."""
 
     SIGNATURE = "StillActive(uint64)"
     TYPES = ('uint64',)
@@ -626,7 +859,7 @@ class StringTooLong(ContractRevert):
 
 @revert_error
 class TooManyMarkets(ContractRevert):
-    """An account may hold positions in at most `MAX_MARKETS_PER_ACCOUNT` markets."""
+    """The contracts' TooManyMarkets error."""
 
     SIGNATURE = "TooManyMarkets(address)"
     TYPES = ('address',)
@@ -636,7 +869,7 @@ class TooManyMarkets(ContractRevert):
 
 @revert_error
 class ZeroParameter(ContractRevert):
-    """A constructor parameter of zero (inactivity period, funding bound)."""
+    """The contracts' ZeroParameter error."""
 
     SIGNATURE = "ZeroParameter()"
     TYPES = ()
@@ -996,15 +1229,306 @@ class DevUSDC(BoundContract):
         return self._transact("transferFrom(address,address,uint256)", from_, to, value)
 
 
+class InsuranceFund(BoundContract):
+    """The InsuranceFund contract."""
+
+    CONTRACT = "InsuranceFund"
+
+    @classmethod
+    def deploy(
+        cls,
+        w3: Web3,
+        sender: str,
+        admin: Address,
+        max_draw_per_window_: int,
+        draw_window_: int,
+    ) -> "InsuranceFund":
+        """Deploys a InsuranceFund from ``sender`` and waits for it."""
+        return cls._deploy(w3, sender, admin, max_draw_per_window_, draw_window_)
+
+    def balance_of(self, market_id: int) -> int:
+        """Reads ``balanceOf(uint32)``."""
+        return self._call("balanceOf(uint32)", market_id)
+
+    def credit(self, market_id: int, amount: int, reason: bytes) -> Receipt:
+        """Sends ``credit(uint32,uint256,bytes32)``. Sends the transaction and waits for its receipt."""
+        return self._transact("credit(uint32,uint256,bytes32)", market_id, amount, reason)
+
+    def default_admin_role(self) -> bytes:
+        """Reads ``DEFAULT_ADMIN_ROLE()``."""
+        return self._call("DEFAULT_ADMIN_ROLE()")
+
+    def draw(self, market_id: int, amount: int) -> Receipt:
+        """Sends ``draw(uint32,uint256)``. Sends the transaction and waits for its receipt."""
+        return self._transact("draw(uint32,uint256)", market_id, amount)
+
+    def draw_window(self) -> int:
+        """Reads ``drawWindow()``."""
+        return self._call("drawWindow()")
+
+    def draw_window_of(self, market_id: int) -> tuple[int, int]:
+        """Reads ``drawWindowOf(uint32)``."""
+        return self._call("drawWindowOf(uint32)", market_id)
+
+    def drawable_of(self, market_id: int) -> int:
+        """Reads ``drawableOf(uint32)``."""
+        return self._call("drawableOf(uint32)", market_id)
+
+    def get_role_admin(self, role: bytes) -> bytes:
+        """Reads ``getRoleAdmin(bytes32)``."""
+        return self._call("getRoleAdmin(bytes32)", role)
+
+    def grant_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("grantRole(bytes32,address)", role, account)
+
+    def has_role(self, role: bytes, account: Address) -> bool:
+        """Reads ``hasRole(bytes32,address)``."""
+        return self._call("hasRole(bytes32,address)", role, account)
+
+    def max_draw_per_window(self) -> int:
+        """Reads ``maxDrawPerWindow()``."""
+        return self._call("maxDrawPerWindow()")
+
+    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
+
+    def revoke_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("revokeRole(bytes32,address)", role, account)
+
+    def set_draw_cap(self, max_draw_per_window_: int, draw_window_: int) -> Receipt:
+        """Sends ``setDrawCap(uint256,uint64)``. Sends the transaction and waits for its receipt."""
+        return self._transact("setDrawCap(uint256,uint64)", max_draw_per_window_, draw_window_)
+
+    def supports_interface(self, interface_id: bytes) -> bool:
+        """Reads ``supportsInterface(bytes4)``."""
+        return self._call("supportsInterface(bytes4)", interface_id)
+
+    def total_balance(self) -> int:
+        """Reads ``totalBalance()``."""
+        return self._call("totalBalance()")
+
+
+class MarketRegistry(BoundContract):
+    """The MarketRegistry contract."""
+
+    CONTRACT = "MarketRegistry"
+
+    @classmethod
+    def deploy(cls, w3: Web3, sender: str, admin: Address, oracle_registry_: Address) -> "MarketRegistry":
+        """Deploys a MarketRegistry from ``sender`` and waits for it."""
+        return cls._deploy(w3, sender, admin, oracle_registry_)
+
+    def activate(self, market_id: int) -> Receipt:
+        """Sends ``activate(uint32)``. Sends the transaction and waits for its receipt."""
+        return self._transact("activate(uint32)", market_id)
+
+    def create_market(self, market_id: int, metadata: bytes) -> Receipt:
+        """Sends ``createMarket(uint32,bytes32)``. Sends the transaction and waits for its receipt."""
+        return self._transact("createMarket(uint32,bytes32)", market_id, metadata)
+
+    def default_admin_role(self) -> bytes:
+        """Reads ``DEFAULT_ADMIN_ROLE()``."""
+        return self._call("DEFAULT_ADMIN_ROLE()")
+
+    def get_role_admin(self, role: bytes) -> bytes:
+        """Reads ``getRoleAdmin(bytes32)``."""
+        return self._call("getRoleAdmin(bytes32)", role)
+
+    def grant_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("grantRole(bytes32,address)", role, account)
+
+    def has_role(self, role: bytes, account: Address) -> bool:
+        """Reads ``hasRole(bytes32,address)``."""
+        return self._call("hasRole(bytes32,address)", role, account)
+
+    def mark_resolved(self, market_id: int) -> Receipt:
+        """Sends ``markResolved(uint32)``. Sends the transaction and waits for its receipt."""
+        return self._transact("markResolved(uint32)", market_id)
+
+    def mark_settled(self, market_id: int) -> Receipt:
+        """Sends ``markSettled(uint32)``. Sends the transaction and waits for its receipt."""
+        return self._transact("markSettled(uint32)", market_id)
+
+    def oracle_registry(self) -> str:
+        """Reads ``oracleRegistry()``."""
+        return self._call("oracleRegistry()")
+
+    def phase_of(self, market_id: int) -> Phase:
+        """Reads ``phaseOf(uint32)``."""
+        return self._call("phaseOf(uint32)", market_id, returns=Phase)
+
+    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
+
+    def revoke_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("revokeRole(bytes32,address)", role, account)
+
+    def start_resolving(self, market_id: int) -> Receipt:
+        """Sends ``startResolving(uint32)``. Sends the transaction and waits for its receipt."""
+        return self._transact("startResolving(uint32)", market_id)
+
+    def supports_interface(self, interface_id: bytes) -> bool:
+        """Reads ``supportsInterface(bytes4)``."""
+        return self._call("supportsInterface(bytes4)", interface_id)
+
+
+class MarketRiskRegistry(BoundContract):
+    """The MarketRiskRegistry contract."""
+
+    CONTRACT = "MarketRiskRegistry"
+
+    @classmethod
+    def deploy(
+        cls,
+        w3: Web3,
+        sender: str,
+        admin: Address,
+        market_registry_: Address,
+        max_snapshot_age_: int,
+        max_move_ppm_per_second_: int,
+    ) -> "MarketRiskRegistry":
+        """Deploys a MarketRiskRegistry from ``sender`` and waits for it."""
+        return cls._deploy(w3, sender, admin, market_registry_, max_snapshot_age_, max_move_ppm_per_second_)
+
+    def default_admin_role(self) -> bytes:
+        """Reads ``DEFAULT_ADMIN_ROLE()``."""
+        return self._call("DEFAULT_ADMIN_ROLE()")
+
+    def fresh_snapshot(self, market_id: int) -> Snapshot:
+        """Reads ``freshSnapshot(uint32)``."""
+        return self._call("freshSnapshot(uint32)", market_id, returns=Snapshot)
+
+    def get_role_admin(self, role: bytes) -> bytes:
+        """Reads ``getRoleAdmin(bytes32)``."""
+        return self._call("getRoleAdmin(bytes32)", role)
+
+    def grant_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("grantRole(bytes32,address)", role, account)
+
+    def has_role(self, role: bytes, account: Address) -> bool:
+        """Reads ``hasRole(bytes32,address)``."""
+        return self._call("hasRole(bytes32,address)", role, account)
+
+    def latest_snapshot(self, market_id: int) -> Snapshot:
+        """Reads ``latestSnapshot(uint32)``."""
+        return self._call("latestSnapshot(uint32)", market_id, returns=Snapshot)
+
+    def market_registry(self) -> str:
+        """Reads ``marketRegistry()``."""
+        return self._call("marketRegistry()")
+
+    def max_move_ppm_per_second(self) -> int:
+        """Reads ``maxMovePpmPerSecond()``."""
+        return self._call("maxMovePpmPerSecond()")
+
+    def max_snapshot_age(self) -> int:
+        """Reads ``maxSnapshotAge()``."""
+        return self._call("maxSnapshotAge()")
+
+    def push_snapshot(
+        self,
+        market_id: int,
+        index_price_ppm: int,
+        mark_price_ppm: int,
+        timestamp: int,
+        phase: Phase,
+    ) -> Receipt:
+        """Sends ``pushSnapshot(uint32,int64,int64,uint64,uint8)``. Sends the transaction and waits for its
+        receipt.
+        """
+        return self._transact("pushSnapshot(uint32,int64,int64,uint64,uint8)", market_id, index_price_ppm, mark_price_ppm, timestamp, phase)
+
+    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
+
+    def revoke_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("revokeRole(bytes32,address)", role, account)
+
+    def risk_tier_of(self, market_id: int) -> RiskTier:
+        """Reads ``riskTierOf(uint32)``."""
+        return self._call("riskTierOf(uint32)", market_id, returns=RiskTier)
+
+    def set_risk_tier(self, market_id: int, tier: RiskTier) -> Receipt:
+        """Sends ``setRiskTier(uint32,(int64,int64,int64,int64,int64,int64,int64,int64))``. Sends the transaction
+        and waits for its receipt.
+        """
+        return self._transact("setRiskTier(uint32,(int64,int64,int64,int64,int64,int64,int64,int64))", market_id, tier)
+
+    def supports_interface(self, interface_id: bytes) -> bool:
+        """Reads ``supportsInterface(bytes4)``."""
+        return self._call("supportsInterface(bytes4)", interface_id)
+
+
+class OracleRegistry(BoundContract):
+    """The OracleRegistry contract."""
+
+    CONTRACT = "OracleRegistry"
+
+    @classmethod
+    def deploy(cls, w3: Web3, sender: str, admin: Address) -> "OracleRegistry":
+        """Deploys a OracleRegistry from ``sender`` and waits for it."""
+        return cls._deploy(w3, sender, admin)
+
+    def adapter_of(self, market_id: int) -> str:
+        """Reads ``adapterOf(uint32)``."""
+        return self._call("adapterOf(uint32)", market_id)
+
+    def default_admin_role(self) -> bytes:
+        """Reads ``DEFAULT_ADMIN_ROLE()``."""
+        return self._call("DEFAULT_ADMIN_ROLE()")
+
+    def get_role_admin(self, role: bytes) -> bytes:
+        """Reads ``getRoleAdmin(bytes32)``."""
+        return self._call("getRoleAdmin(bytes32)", role)
+
+    def grant_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("grantRole(bytes32,address)", role, account)
+
+    def has_role(self, role: bytes, account: Address) -> bool:
+        """Reads ``hasRole(bytes32,address)``."""
+        return self._call("hasRole(bytes32,address)", role, account)
+
+    def latest_of(self, market_id: int) -> tuple[int, int]:
+        """Reads ``latestOf(uint32)``."""
+        return self._call("latestOf(uint32)", market_id)
+
+    def record_resolution(self, market_id: int, value_ppm: int) -> Receipt:
+        """Sends ``recordResolution(uint32,int64)``. Sends the transaction and waits for its receipt."""
+        return self._transact("recordResolution(uint32,int64)", market_id, value_ppm)
+
+    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
+
+    def resolution_of(self, market_id: int) -> tuple[bool, int]:
+        """Reads ``resolutionOf(uint32)``."""
+        return self._call("resolutionOf(uint32)", market_id)
+
+    def revoke_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("revokeRole(bytes32,address)", role, account)
+
+    def set_adapter(self, market_id: int, adapter: Address) -> Receipt:
+        """Sends ``setAdapter(uint32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("setAdapter(uint32,address)", market_id, adapter)
+
+    def supports_interface(self, interface_id: bytes) -> bool:
+        """Reads ``supportsInterface(bytes4)``."""
+        return self._call("supportsInterface(bytes4)", interface_id)
+
+
 class PositionManager(BoundContract):
-    """Owns perpcore's on-chain positions, funding indices, open interest and clearing/funding pools, and is the
-    only contract that moves trading money between the vault's available balances and the insurance fund's
-    accounting. It never holds tokens and never computes margin arithmetic itself: RiskMath does, with
-    perpcore's integer results. See IPositionManager. A batch keeps each touched account's cash in memory (its
-    vault balance at first touch plus every movement since) and writes one net credit or debit per account to
-    the vault at the end, after the margin check; market parameters (phase, tier, mark) are read once per
-    batch.
-    """
+    """The PositionManager contract."""
 
     CONTRACT = "PositionManager"
 
@@ -1023,31 +1547,15 @@ class PositionManager(BoundContract):
         inactivity_period_: int,
         max_funding_delta_per_second_: int,
     ) -> "PositionManager":
-        """Deploys a PositionManager from ``sender`` and waits for it.
-
-        Args:
-            admin: Receives the default admin role.
-            vault_: The CollateralVault (this contract needs its POSITION_MANAGER role).
-            market_registry_: The MarketRegistry.
-            risk_registry_: The MarketRiskRegistry.
-            oracle_registry_: The OracleRegistry.
-            insurance_fund_: The InsuranceFund (this contract needs its POSITION_MANAGER role).
-            fee_recipient_: The account credited with fees net of the insurance share.
-            inactivity_period_: Seconds without a batch before exit mode may start; not zero.
-            max_funding_delta_per_second_: The funding bound, idx per second; above zero.
-        """
+        """Deploys a PositionManager from ``sender`` and waits for it."""
         return cls._deploy(w3, sender, admin, vault_, market_registry_, risk_registry_, oracle_registry_, insurance_fund_, fee_recipient_, inactivity_period_, max_funding_delta_per_second_)
 
     def apply_funding_index(self, market_id: int, delta_idx: int) -> Receipt:
-        """Moves market `marketId`'s cumulative funding index by `deltaIdx` (positive: longs pay). Only a
-        FUNDING_PUSHER, not paused, not in exit mode, market Active; |delta| at most
-        `maxFundingDeltaPerSecond` times the seconds since the market's previous application (the first: since
-        deployment). Sends the transaction and waits for its receipt.
-        """
+        """Sends ``applyFundingIndex(uint32,int128)``. Sends the transaction and waits for its receipt."""
         return self._transact("applyFundingIndex(uint32,int128)", market_id, delta_idx)
 
     def batch_typehash(self) -> bytes:
-        """EIP-712 type of a signed batch."""
+        """Reads ``BATCH_TYPEHASH()``."""
         return self._call("BATCH_TYPEHASH()")
 
     def default_admin_role(self) -> bytes:
@@ -1055,240 +1563,215 @@ class PositionManager(BoundContract):
         return self._call("DEFAULT_ADMIN_ROLE()")
 
     def deployed_at(self) -> int:
-        """Deployment time: the start of every market's first funding interval."""
+        """Reads ``deployedAt()``."""
         return self._call("deployedAt()")
 
     def eip712_domain(self) -> tuple[bytes, str, str, int, str, bytes, list[int]]:
-        """Reads ``eip712Domain()``.
-
-        returns the fields and values that describe the domain separator used by this contract for EIP-712
-        signature.
-        """
+        """Reads ``eip712Domain()``."""
         return self._call("eip712Domain()")
 
     def enter_exit_mode(self) -> Receipt:
-        """Turns exit mode on once no batch landed for `inactivityPeriod`. Anyone; final. Sends the transaction
-        and waits for its receipt.
-        """
+        """Sends ``enterExitMode()``. Sends the transaction and waits for its receipt."""
         return self._transact("enterExitMode()")
 
     def execute_trade(self, seq: int, fills: list[Fill], signature: bytes) -> Receipt:
-        """Applies a batch of fills atomically. Only a SUBMITTER, not paused, not in exit mode. The batch must be
-        `lastSeq() + 1` and signed (EIP-712 `Batch(uint64 seq,bytes32 prevHash,bytes32 fillsHash)`, fillsHash
-        = keccak256(abi.encode(fills))) by an ENGINE_SIGNER. Each fill settles both accounts' funding, moves
-        both positions (RiskMath.applyFill, realised PnL to cash), charges fees (taker pays, maker pays or is
-        rebated out of what the taker paid; the tier's insurance share, rounded down, to the insurance fund,
-        the rest to the fee recipient) and keeps open interest. At the end each touched account must have cash
-        >= 0 and, unless its total maintenance requirement did not grow in the batch, equity >= its total
-        initial requirement. Sends the transaction and waits for its receipt.
-
-        Args:
-            seq: The batch's sequence number.
-            fills: The fills, applied in order.
-            signature: The engine's signature over (seq, lastBatchHash(), keccak256(abi.encode(fills))).
+        """Sends ``executeTrade(uint64,(uint32,uint8,address,address,int64,int64)[],bytes)``. Sends the
+        transaction and waits for its receipt.
         """
         return self._transact("executeTrade(uint64,(uint32,uint8,address,address,int64,int64)[],bytes)", seq, fills, signature)
 
     def exit_close(self, market_id: int, account: Address) -> Receipt:
-        """Exit mode: closes `account`'s position in `marketId` at the latest snapshot's mark whatever its age (a
-        market with a resolution value at that value), funding settled, PnL to cash. Anyone. Sends the
-        transaction and waits for its receipt.
-        """
+        """Sends ``exitClose(uint32,address)``. Sends the transaction and waits for its receipt."""
         return self._transact("exitClose(uint32,address)", market_id, account)
 
     def exit_mode(self) -> bool:
-        """Whether exit mode is on."""
+        """Reads ``exitMode()``."""
         return self._call("exitMode()")
 
     def exit_withdraw(self) -> Receipt:
-        """Exit mode: pays the caller's whole cash out through the vault at once (pro rata if the vault is
-        short). The caller must hold no position. Returns the tokens transferred. Sends the transaction and
-        waits for its receipt.
-        """
+        """Sends ``exitWithdraw()``. Sends the transaction and waits for its receipt."""
         return self._transact("exitWithdraw()")
 
     def fee_recipient(self) -> str:
-        """The account credited with fees net of the insurance share."""
+        """Reads ``feeRecipient()``."""
         return self._call("feeRecipient()")
 
     def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``.
-
-        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
-        admin, use {_setRoleAdmin}.
-        """
+        """Reads ``getRoleAdmin(bytes32)``."""
         return self._call("getRoleAdmin(bytes32)", role)
 
     def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
-        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
-        """
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
         return self._transact("grantRole(bytes32,address)", role, account)
 
     def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``.
-
-        Returns `true` if `account` has been granted `role`.
-        """
+        """Reads ``hasRole(bytes32,address)``."""
         return self._call("hasRole(bytes32,address)", role, account)
 
     def inactivity_period(self) -> int:
-        """Seconds without a batch after which anyone may turn on exit mode."""
+        """Reads ``inactivityPeriod()``."""
         return self._call("inactivityPeriod()")
 
     def insurance_fund(self) -> str:
-        """Insurance accounting."""
+        """Reads ``insuranceFund()``."""
         return self._call("insuranceFund()")
 
     def is_below_initial_after(self, account: Address, arg1: int) -> bool:
-        """Whether `account` would be below its initial margin requirement once `amount` quote quantums (1e-6
-        USDC) leave its collateral.
-
-        When the vault asks, `amount` already sits in a pending withdrawal, outside the account's available
-        balance in the vault: an implementation that reads that balance must not subtract it again.
-
-        Args:
-            account: The account whose withdrawal is under review.
-            arg1:
-
-        Returns:
-            below: True when the withdrawal would leave the account below its initial requirement.
-        """
+        """Reads ``isBelowInitialAfter(address,uint256)``."""
         return self._call("isBelowInitialAfter(address,uint256)", account, arg1)
 
     def last_batch_at(self) -> int:
-        """When the last batch landed (deployment time before the first)."""
+        """Reads ``lastBatchAt()``."""
         return self._call("lastBatchAt()")
 
     def last_batch_hash(self) -> bytes:
-        """The last applied batch's hash (zero before the first)."""
+        """Reads ``lastBatchHash()``."""
         return self._call("lastBatchHash()")
 
     def last_seq(self) -> int:
-        """The last applied batch's sequence number (0 before the first)."""
+        """Reads ``lastSeq()``."""
         return self._call("lastSeq()")
 
     def liquidation_fee_ppm(self) -> int:
-        """The liquidation fee rate, ppm of the liquidated notional."""
+        """Reads ``liquidationFeePpm()``."""
         return self._call("liquidationFeePpm()")
 
     def margin_of(self, account: Address) -> tuple[int, int, int]:
-        """`account`'s cross-margin view at fresh marks: equity (cash + unrealised PnL + unsettled funding) and
-        total initial and maintenance requirements.
-        """
+        """Reads ``marginOf(address)``."""
         return self._call("marginOf(address)", account)
 
     def market_registry(self) -> str:
-        """Market phases."""
+        """Reads ``marketRegistry()``."""
         return self._call("marketRegistry()")
 
     def market_state_of(self, market_id: int) -> MarketState:
-        """Market `marketId`'s state."""
+        """Reads ``marketStateOf(uint32)``."""
         return self._call("marketStateOf(uint32)", market_id, returns=MarketState)
 
     def markets_of(self, account: Address) -> list[int]:
-        """The markets where `account` holds a position."""
+        """Reads ``marketsOf(address)``."""
         return self._call("marketsOf(address)", account)
 
     def max_funding_delta_per_second(self) -> int:
-        """The most the funding index may move per second, in 1e-6 quote quantums per contract."""
+        """Reads ``maxFundingDeltaPerSecond()``."""
         return self._call("maxFundingDeltaPerSecond()")
 
     def max_liquidation_fee_ppm(self) -> int:
-        """The highest liquidation fee rate the admin may set (5 % of the liquidated notional)."""
+        """Reads ``MAX_LIQUIDATION_FEE_PPM()``."""
         return self._call("MAX_LIQUIDATION_FEE_PPM()")
 
     def max_markets_per_account(self) -> int:
-        """An account holds positions in at most this many markets (bounds every cross-margin loop)."""
+        """Reads ``MAX_MARKETS_PER_ACCOUNT()``."""
         return self._call("MAX_MARKETS_PER_ACCOUNT()")
 
     def oracle_registry(self) -> str:
-        """Resolution values."""
+        """Reads ``oracleRegistry()``."""
         return self._call("oracleRegistry()")
 
     def pause(self) -> Receipt:
-        """Stops executeTrade and applyFundingIndex. PAUSER only. Sends the transaction and waits for its
-        receipt.
-        """
+        """Sends ``pause()``. Sends the transaction and waits for its receipt."""
         return self._transact("pause()")
 
     def paused(self) -> bool:
-        """Reads ``paused()``.
-
-        Returns true if the contract is paused, and false otherwise.
-        """
+        """Reads ``paused()``."""
         return self._call("paused()")
 
     def position_of(self, market_id: int, account: Address) -> Position:
-        """`account`'s position in `marketId`."""
+        """Reads ``positionOf(uint32,address)``."""
         return self._call("positionOf(uint32,address)", market_id, account, returns=Position)
 
     def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
-        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
-        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
-        account had `role` and this call successfully revoked it. Requirements: - the caller must be
-        `callerConfirmation`. May emit a {RoleRevoked} event.
-        """
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
         return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
 
     def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
-        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
-        """
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
         return self._transact("revokeRole(bytes32,address)", role, account)
 
     def risk_registry(self) -> str:
-        """Risk tiers and snapshots."""
+        """Reads ``riskRegistry()``."""
         return self._call("riskRegistry()")
 
     def set_liquidation_fee_ppm(self, liquidation_fee_ppm_: int) -> Receipt:
-        """Sets the liquidation fee rate, in [0, MAX_LIQUIDATION_FEE_PPM]. Admin only. Sends the transaction and
-        waits for its receipt.
-        """
+        """Sends ``setLiquidationFeePpm(int64)``. Sends the transaction and waits for its receipt."""
         return self._transact("setLiquidationFeePpm(int64)", liquidation_fee_ppm_)
 
     def settle_position(self, market_id: int, account: Address) -> Receipt:
-        """Closes `account`'s position in a Resolved or Settled market at its resolution value, funding settled
-        first, PnL to cash (what the account cannot pay is bad debt). Anyone; also while paused. Sends the
-        transaction and waits for its receipt.
-        """
+        """Sends ``settlePosition(uint32,address)``. Sends the transaction and waits for its receipt."""
         return self._transact("settlePosition(uint32,address)", market_id, account)
 
     def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``.
-
-        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
-        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
-        how these ids are created. This function call must use less than 30 000 gas.
-        """
+        """Reads ``supportsInterface(bytes4)``."""
         return self._call("supportsInterface(bytes4)", interface_id)
 
     def unpause(self) -> Receipt:
-        """Resumes them. Admin only. Sends the transaction and waits for its receipt."""
+        """Sends ``unpause()``. Sends the transaction and waits for its receipt."""
         return self._transact("unpause()")
 
     def unsettled_funding_of(self, market_id: int, account: Address) -> int:
-        """The funding `account`'s position in `marketId` would pay (+) or receive (-) if settled now."""
+        """Reads ``unsettledFundingOf(uint32,address)``."""
         return self._call("unsettledFundingOf(uint32,address)", market_id, account)
 
     def vault(self) -> str:
-        """The vault whose available balances are the accounts' cash."""
+        """Reads ``vault()``."""
         return self._call("vault()")
+
+
+class PushedOracleAdapter(BoundContract):
+    """The PushedOracleAdapter contract."""
+
+    CONTRACT = "PushedOracleAdapter"
+
+    @classmethod
+    def deploy(cls, w3: Web3, sender: str, admin: Address) -> "PushedOracleAdapter":
+        """Deploys a PushedOracleAdapter from ``sender`` and waits for it."""
+        return cls._deploy(w3, sender, admin)
+
+    def default_admin_role(self) -> bytes:
+        """Reads ``DEFAULT_ADMIN_ROLE()``."""
+        return self._call("DEFAULT_ADMIN_ROLE()")
+
+    def get_role_admin(self, role: bytes) -> bytes:
+        """Reads ``getRoleAdmin(bytes32)``."""
+        return self._call("getRoleAdmin(bytes32)", role)
+
+    def grant_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("grantRole(bytes32,address)", role, account)
+
+    def has_role(self, role: bytes, account: Address) -> bool:
+        """Reads ``hasRole(bytes32,address)``."""
+        return self._call("hasRole(bytes32,address)", role, account)
+
+    def latest(self) -> tuple[int, int]:
+        """Reads ``latest()``."""
+        return self._call("latest()")
+
+    def push(self, value_ppm: int, timestamp: int) -> Receipt:
+        """Sends ``push(int64,uint64)``. Sends the transaction and waits for its receipt."""
+        return self._transact("push(int64,uint64)", value_ppm, timestamp)
+
+    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
+
+    def revoke_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        return self._transact("revokeRole(bytes32,address)", role, account)
+
+    def supports_interface(self, interface_id: bytes) -> bool:
+        """Reads ``supportsInterface(bytes4)``."""
+        return self._call("supportsInterface(bytes4)", interface_id)
 
 
 __all__ = [
     "Address",
     "WithdrawalStatus",
-    "FillKind",
     "Phase",
+    "FillKind",
     "Withdrawal",
+    "Snapshot",
+    "RiskTier",
     "Fill",
     "MarketState",
     "Position",
@@ -1314,6 +1797,26 @@ __all__ = [
     "ERC20InvalidReceiver",
     "ERC20InvalidSender",
     "ERC20InvalidSpender",
+    "DrawCapExceeded",
+    "InsufficientFund",
+    "InvalidDrawCap",
+    "IllegalTransition",
+    "MarketExists",
+    "ResolutionValueMissing",
+    "UnknownMarket",
+    "InvalidRiskTier",
+    "InvalidSnapshotBounds",
+    "MoveTooLarge",
+    "NoRiskTier",
+    "NoSnapshot",
+    "NonMonotonicTimestamp",
+    "PhaseMismatch",
+    "PriceOutOfRange",
+    "StaleSnapshot",
+    "AlreadyResolved",
+    "NoAdapter",
+    "ValueOutOfRange",
+    "ZeroAdapter",
     "BadSequence",
     "BadSignature",
     "ECDSAInvalidSignature",
@@ -1348,5 +1851,10 @@ __all__ = [
     "ZeroParameter",
     "CollateralVault",
     "DevUSDC",
+    "InsuranceFund",
+    "MarketRegistry",
+    "MarketRiskRegistry",
+    "OracleRegistry",
     "PositionManager",
+    "PushedOracleAdapter",
 ]
