@@ -389,8 +389,10 @@ class InsuranceCredited(_LiquidationEvent):
 
 @dataclass(frozen=True, slots=True)
 class DeleveragingFilled(_LiquidationEvent):
-    """Auto-deleveraging: ``size`` contracts of an insolvent position closed against the
-    opposite position of ``counterparty`` at the insolvent account's bankruptcy price."""
+    """Auto-deleveraging: ``size`` contracts of a position closed against the opposite position
+    of ``counterparty`` at ``price_ppm``: the insolvent account's bankruptcy price, or in a
+    resolving market (final deleveraging of what its book could not close) the mark when the
+    account's equity, topped up by the fund if need be, is not negative."""
 
     kind: ClassVar[str] = "deleveraging_filled"
     market: str

@@ -27,6 +27,12 @@ which is one atomic call of the exchange. It owns:
   closed against opposite positions at its bankruptcy price (clamped to [0, 1e6]), most profitable
   and most levered first: score = (unrealized PnL / |open notional|) × (notional at the mark /
   equity), highest first, ties by account id; only counterparties with positive equity.
+- **final deleveraging** while a market resolves: its book takes reduce-only orders only, so no
+  new liquidity will come for a liquidatable position the book could not close. Its whole
+  remainder is deleveraged at once against the same ranking: at the mark when its equity is not
+  negative; when it is, the fund tops it up to zero first if it can (within the block's draw cap,
+  then at the mark), else at the bankruptcy price. Its loss is settled while it is still within
+  reach, rather than left to the terminal value as bad debt.
 
 Liquidation runs in Active and Resolving markets and defers (LiquidationDeferred, code 4001) while
 a market's mark is stale. Every block's events come back in a ``LiquidationBlock``.
@@ -233,8 +239,9 @@ class Liquidator:
             closed, code = self._close_through_book(block, market, account, close, fillable)
             block.notional[account] = block.notional.get(account, 0) + closed * mark
         pos = ex.position(account, market)
-        if pos.size and ex.margin(account, market).equity_qq < 0:
-            deleveraged = self._deleverage(block, market, account)
+        final = code != Code.OK and ex.phase(market) is MarketPhase.RESOLVING
+        if pos.size and (final or ex.margin(account, market).equity_qq < 0):
+            deleveraged = self._deleverage(block, market, account, final)
         events.extend(ex._liquidation_set_status(market, account, False))
         pos = ex.position(account, market)
         if closed or deleveraged:
@@ -272,8 +279,7 @@ class Liquidator:
                 bp = bankruptcy_price_ppm(pos.size, q, mark, v.equity_qq, risk.mmf_ppm)
                 return q * (price - bp) if long else q * (bp - price)
 
-            allowed = min(ex.insurance_fund(market),
-                          risk.insurance_max_draw_qq - block.drawn.get(market, 0))
+            allowed = self._drawable(block, market)
             if -delta(want) > allowed:  # cut to what the fund may pay this block
                 lo, hi = 0, want // book.lot  # in lots; delta(lo lots) is within the allowance
                 while lo < hi:
@@ -315,16 +321,30 @@ class Liquidator:
             code = Code.OK
         return closed, code
 
-    def _deleverage(self, block: _Block, market: str, account: int) -> int:
-        """ADL when the fund cannot cover the insolvent remainder; returns contracts closed."""
+    def _drawable(self, block: _Block, market: str) -> int:
+        """What the market's insurance fund may still pay in this block."""
+        return min(self.ex.insurance_fund(market),
+                   self.ex.risk(market).insurance_max_draw_qq - block.drawn.get(market, 0))
+
+    def _deleverage(self, block: _Block, market: str, account: int, final: bool) -> int:
+        """ADL when the fund cannot cover the insolvent remainder, or (``final``, a resolving
+        market's book could not close it) final deleveraging; returns contracts closed."""
         ex = self.ex
         v = ex.margin(account, market)
-        if -v.equity_qq <= ex.insurance_fund(market):
+        size, mark = ex.position(account, market).size, ex.mark(market)
+        deficit = max(-v.equity_qq, 0)
+        price = mark
+        if not final and deficit <= ex.insurance_fund(market):
             return 0  # the fund can cover it as the book takes the rest in later blocks
-        pos = ex.position(account, market)
-        size, mark = pos.size, ex.mark(market)
-        price = bankruptcy_price_ppm(size, abs(size), mark, v.equity_qq, ex.risk(market).mmf_ppm)
-        price = min(max(price, 0), ONE)
+        if final and 0 < deficit <= self._drawable(block, market):
+            block.events.extend(ex._liquidation_insurance(market, account, deficit))
+            block.drawn[market] = block.drawn.get(market, 0) + deficit
+            block.events.append(InsuranceDrawn(market, account, deficit,
+                                               ex.insurance_fund(market)))
+        elif deficit:
+            price = bankruptcy_price_ppm(size, abs(size), mark, v.equity_qq,
+                                         ex.risk(market).mmf_ppm)
+            price = min(max(price, 0), ONE)
         left = abs(size)
         key = (market, size < 0)  # the opposite side: longs take over a short's remainder
         queue = block.adl_queue.get(key)

@@ -108,3 +108,49 @@ def _check_block(ex, risk, mark, before, block):
         if ex.position(account, M).size and v.equity_qq < 0:
             assert (-v.equity_qq <= ex.insurance_fund(M) or account in deferred
                     or account not in accounts), account
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                        HealthCheck.function_scoped_fixture])
+@given(risk=tiers, deposits=st.lists(st.integers(20, 400), min_size=6, max_size=6),
+       orders=st.lists(order, min_size=5, max_size=40), shock=shock,
+       fund=st.sampled_from([0, 5, 500]), outcome=st.sampled_from([0, ONE]),
+       window=st.integers(1, 6), quotes=st.lists(order, max_size=15))
+def test_a_resolving_market_settles_liquidated_losses_by_final_deleveraging(
+        exchange_cls, risk, deposits, orders, shock, fund, outcome, window, quotes):
+    """While a market resolves (reduce-only: no new liquidity), a liquidated position its book
+    cannot close is deleveraged whole, so resolving blocks never add bad debt, and a position is
+    left open after its liquidation only when no opposite position with positive equity remains."""
+    ex = exchange_cls()
+    ex.add_market(M, tick_ppm=10_000, risk=risk, mark_ppm=500_000)
+    for account, usdc in zip(ACCOUNTS, deposits):
+        ex.deposit(account, usdc * USDC)
+    ex.deposit(99, 10**6 * USDC)
+    if fund:
+        ex.fund_insurance(99, M, fund * USDC)
+    oid = 1
+    for account, side, price, size in orders + quotes:
+        ex.submit(M, oid, account, side, price, size)
+        oid += 1
+    ex.set_mark(M, shock)
+    ex.begin_resolution(M, outcome, 1, window)
+    for now in range(1, window + 2):
+        debt = ex.bad_debt(M)
+        before = {a: ex.margin(a, M) for a in ACCOUNTS}
+        block = ex.liquidate(now)
+        ex.check_integrity()
+        assert ex.bad_debt(M) <= debt
+        for kind in {e.kind for e in block.events if e.kind.startswith(("ins", "del"))}:
+            event(kind)
+        for e in block.events:
+            if e.kind == "liquidation_started":
+                assert before[e.account].liquidatable
+            if e.kind == "liquidation_finished" and e.remaining:
+                long = ex.position(e.account, M).size > 0
+                assert not [a for a in ACCOUNTS if ex.position(a, M).size
+                            and (ex.position(a, M).size > 0) != long
+                            and ex.margin(a, M).equity_qq > 0], e
+    ex.resolve(M, window + 2)
+    ex.settle(M, window + 2)
+    ex.check_integrity()
+    assert ex.open_interest(M) == 0

@@ -329,6 +329,54 @@ def test_a_draft_market_is_not_liquidated_and_resolving_one_is(exchange_cls):
     assert kinds(ex.liquidate(1_000), "liquidation_started")
 
 
+def test_a_resolving_market_deleverages_what_its_book_cannot_close_at_the_mark(exchange_cls):
+    ex = make(exchange_cls)
+    open_shorts(ex)  # the bid side is empty: BIDDER's bids were all taken
+    ex.set_mark(M, 460_000)  # trader: equity 50 - 40 = 10 USDC <= maintenance 23 USDC
+    ex.begin_resolution(M, 0, 1_000, 100)  # reduce-only from here: no new liquidity will come
+    block = ex.liquidate(1_000)  # the glide starts at 0.46
+    # scores at 0.46: SHORT1 42/180 * 138/54 = 0.596; SELLER 40/500 * 460/90 = 0.409, SHORT2
+    # 12/150 * 138/27 = 0.409, a tie: lower id first. Equity is not negative: at the mark.
+    adl = kinds(block, "deleveraging_filled")
+    assert [(e.counterparty, e.size, e.price_ppm) for e in adl] == [
+        (SHORT1, 300, 460_000), (SELLER, 700, 460_000)]
+    assert kinds(block, "insurance_drawn") == []
+    assert ex.position(TRADER, M).size == 0 and ex.bad_debt(M) == 0
+    assert ex.balances(TRADER).total == 10 * USDC  # its 50 USDC margin less the 40 USDC loss
+    assert ex.position(SHORT1, M).size == 0 and ex.position(SELLER, M).size == -300
+    ex.check_integrity()
+
+
+def test_a_resolving_market_tops_up_a_negative_equity_from_the_fund_before_deleveraging(
+        exchange_cls):
+    ex = make(exchange_cls)
+    assert ex.fund_insurance(OPERATOR, M, 100 * USDC).ok
+    open_shorts(ex)
+    ex.set_mark(M, 400_000)  # trader: equity 50 - 100 = -50 USDC; the fund can cover it
+    ex.begin_resolution(M, 0, 1_000, 100)
+    block = ex.liquidate(1_000)
+    (drawn,) = kinds(block, "insurance_drawn")
+    assert (drawn.amount_qq, ex.insurance_fund(M)) == (50 * USDC, 50 * USDC)
+    adl = kinds(block, "deleveraging_filled")
+    assert {e.price_ppm for e in adl} == {400_000} and sum(e.size for e in adl) == 1000
+    assert ex.balances(TRADER).total == 0 and ex.bad_debt(M) == 0
+    ex.check_integrity()
+
+
+def test_a_resolving_market_deleverages_at_bankruptcy_when_the_fund_cannot_cover(exchange_cls):
+    ex = make(exchange_cls)
+    assert ex.fund_insurance(OPERATOR, M, 10 * USDC).ok
+    open_shorts(ex)
+    ex.set_mark(M, 400_000)  # equity -50 USDC, the fund holds 10
+    ex.begin_resolution(M, 0, 1_000, 100)
+    block = ex.liquidate(1_000)
+    assert kinds(block, "insurance_drawn") == [] and ex.insurance_fund(M) == 10 * USDC
+    # the whole position at its bankruptcy price, 0.4 + 50 USDC / 1000 = 0.45
+    assert {e.price_ppm for e in kinds(block, "deleveraging_filled")} == {450_000}
+    assert ex.position(TRADER, M).size == 0 and ex.bad_debt(M) == 0
+    ex.check_integrity()
+
+
 def test_a_short_is_liquidated_when_the_probability_rises(exchange_cls):
     ex = exchange_cls()
     ex.add_market(M, tick_ppm=1000, risk=tier(), mark_ppm=500_000)
