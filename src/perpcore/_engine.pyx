@@ -33,7 +33,8 @@ from perpcore._book cimport CancelRec, CommandRec, FillRec, OrderBook
 from perpcore._convert cimport _as_i64
 from perpcore._fixedpoint cimport (
     PC_OK, checked, pc_add, pc_i128, pc_mul, pc_mul_div_down, pc_mul_div_up, pc_narrow, pc_sub,
-    pc_wide_mul, pc_wide_sub,
+    pc_wide, pc_wide_add, pc_wide_le, pc_wide_lt, pc_wide_mul, pc_wide_sub, mul_div_down, mul_div_up,
+    wide_div_down, wide_div_up,
 )
 from perpcore._funding cimport FundingParams, FundingSampler, funding_payment_qq_c
 from perpcore._margin cimport (
@@ -126,6 +127,7 @@ cdef int E_FLAGS = Code.INVALID_FLAGS
 cdef int E_SIZE_BELOW_MIN = Code.SIZE_BELOW_MINIMUM
 cdef int E_UNKNOWN_ACCOUNT = Code.UNKNOWN_ACCOUNT
 cdef int E_RESERVED_ORDER_ID = Code.RESERVED_ORDER_ID
+cdef int E_BEYOND_BANKRUPTCY = Code.REDUCE_ONLY_BEYOND_BANKRUPTCY
 cdef int E_UNKNOWN_MARKET = Code.UNKNOWN_MARKET
 cdef int E_INSUFFICIENT = Code.INSUFFICIENT_AVAILABLE
 cdef int E_BELOW_INITIAL = Code.BELOW_INITIAL_MARGIN
@@ -986,6 +988,44 @@ cdef class Exchange:
             return E_INSUFFICIENT
         return OK
 
+    cdef int _reduce_only_price(self, _Market m, const Pos* p, int64_t size, int tif,
+                                int64_t* price_ppm) except -1:
+        """Keep a reduce-only order's fills at or inside the price where closing its `size`
+        contracts would take the whole position margin (funding settled, `kept`): a long sells at
+        p >= ceil((ceil(open notional * size / |position|) - kept) / size), a short buys at
+        p <= floor((floor(|open notional| * size / |position|) + kept) / size), on the tick grid
+        against the account, so that no fill of it loses more than the position margin. An
+        unprotected market order takes that bound as its protection price; a limit beyond it is
+        E_BEYOND_BANKRUPTCY, as is an order with no acceptable price on the grid."""
+        cdef int64_t q = _abs(p.size), tick = m.tick_ppm, bound
+        cdef int64_t kept = _plus(p.margin_qq, _unsettled_funding(m, p))
+        cdef pc_i128 need
+        if p.size > 0:  # sells at p >= bound: size * p >= the notional it closes - kept
+            need = pc_wide_sub(pc_wide(mul_div_up(p.open_notional_qq, size, q)), pc_wide(kept))
+            if pc_wide_le(need, pc_wide_mul(size, tick)):
+                return OK  # every price on the grid
+            if pc_wide_lt(pc_wide_mul(size, SCALE - tick), need):
+                return E_BEYOND_BANKRUPTCY  # none
+            bound = wide_div_up(need, pc_wide(size))
+            return self._reduce_only_limit(tif, price_ppm, (bound + tick - 1) // tick * tick, True)
+        need = pc_wide_add(pc_wide(mul_div_down(_minus(0, p.open_notional_qq), size, q)),
+                           pc_wide(kept))  # buys at p <= bound: size * p <= that
+        if not pc_wide_lt(need, pc_wide_mul(size, SCALE - tick)):
+            return OK
+        if pc_wide_lt(need, pc_wide_mul(size, tick)):
+            return E_BEYOND_BANKRUPTCY
+        bound = wide_div_down(need, pc_wide(size))
+        return self._reduce_only_limit(tif, price_ppm, bound // tick * tick, False)
+
+    cdef int _reduce_only_limit(self, int tif, int64_t* price_ppm, int64_t bound,
+                                bint selling) noexcept:
+        if tif == TIF_MARKET and price_ppm[0] == 0:
+            price_ppm[0] = bound
+            return OK
+        if price_ppm[0] < bound if selling else price_ppm[0] > bound:
+            return E_BEYOND_BANKRUPTCY
+        return OK
+
     cdef int _reduce_only_size(self, _Market m, Pos* p, int side, int64_t* size) noexcept:
         """Cut a reduce-only order so that the account's resting reduce-only orders never exceed
         its position; the verdict (OK, REDUCE_ONLY_WOULD_INCREASE or SIZE_BELOW_MINIMUM)."""
@@ -1034,6 +1074,8 @@ cdef class Exchange:
         p = &m.pos[a]
         if flags & CMD_REDUCE_ONLY:
             code = self._reduce_only_size(m, p, side, &size)
+            if code == OK:
+                code = self._reduce_only_price(m, p, size, tif, &price_ppm)
         else:
             worst = price_ppm
             if tif == TIF_MARKET and price_ppm == 0:  # unprotected: the grid's edge

@@ -44,6 +44,7 @@ class Code(IntEnum):
     WITHDRAWAL_NOT_DUE = 2004
     WITHDRAWAL_BELOW_INITIAL_MARGIN = 2005
     WITHDRAWAL_DEFERRED_STALE_MARK = 2006
+    REDUCE_ONLY_BEYOND_BANKRUPTCY = 2007
 
     # 3xxx: matching (the command is well formed but the book refuses it; nothing changed)
     POST_ONLY_WOULD_CROSS = 3001
@@ -94,6 +95,9 @@ _DESCRIPTIONS = {
         "paying the withdrawal would leave the account below its initial requirements; rejected",
     Code.WITHDRAWAL_DEFERRED_STALE_MARK:
         "a market the account holds a position in has a stale mark; the withdrawal stays pending",
+    Code.REDUCE_ONLY_BEYOND_BANKRUPTCY:
+        "a reduce-only order's limit lies beyond the position's bankruptcy price: filled there, its "
+        "loss would exceed the position margin",
     Code.LIQUIDATION_DEFERRED_STALE_MARK:
         "the market's mark is stale: liquidation waits for a fresh mark",
     Code.LIQUIDATION_DEFERRED_NOTIONAL_CAP:

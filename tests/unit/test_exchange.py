@@ -253,6 +253,43 @@ def test_reduce_only_on_the_growing_side_is_rejected(ex):
     assert r.code == Code.REDUCE_ONLY_WOULD_INCREASE
 
 
+def test_a_reduce_only_limit_beyond_bankruptcy_is_rejected_and_changes_nothing(ex):
+    traded(ex)  # Alice long 100 @ 0.51 (open notional 51 USDC) with 6.1245 USDC margin
+    before = state(ex)
+    # closing all 100 may not lose more than the margin: p >= (51 - 6.1245) / 100 = 0.448755,
+    # 0.449 on the grid; Bob (short 100 @ 0.51, 4.9449 USDC) buys at p <= 0.559449, 0.559
+    assert ex.submit(M, 3, ALICE, SELL, 448_000, 100, reduce_only=True).code == \
+        Code.REDUCE_ONLY_BEYOND_BANKRUPTCY
+    assert ex.submit(M, 4, BOB, BUY, 560_000, 100, reduce_only=True).code == \
+        Code.REDUCE_ONLY_BEYOND_BANKRUPTCY
+    assert state(ex) == before
+    assert ex.submit(M, 3, ALICE, SELL, 449_000, 100, reduce_only=True).resting == 100
+    assert ex.submit(M, 4, BOB, BUY, 559_000, 100, reduce_only=True).filled == 100  # at 0.449
+    assert ex.position(ALICE, M).size == ex.position(BOB, M).size == 0
+    assert ex.bad_debt(M) == 0
+    ex.check_integrity()
+
+
+def test_a_smaller_reduce_only_order_may_close_further_from_the_entry(ex):
+    traded(ex)
+    # 10 of 100 contracts carry 5.1 USDC of open notional, less than the 6.1245 USDC margin:
+    # no price on the grid loses more than the margin
+    r = ex.submit(M, 3, ALICE, SELL, 1_000, 10, reduce_only=True)
+    assert r.ok and r.resting == 10
+
+
+def test_an_unprotected_reduce_only_market_order_stops_at_the_bankruptcy_bound(ex):
+    traded(ex)
+    assert ex.submit(M, 5, CAROL, BUY, 450_000, 40).resting == 40
+    assert ex.submit(M, 6, CAROL, BUY, 440_000, 60).resting == 60
+    r = ex.submit(M, 7, ALICE, SELL, 0, 100, tif=TimeInForce.MARKET, reduce_only=True)
+    # protected at 0.449: takes the 40 at 0.45, never the bid at 0.44 that would cost more than
+    # the margin
+    assert (r.filled, r.expired) == (40, 60)
+    assert ex.position(ALICE, M).size == 60 and ex.bad_debt(M) == 0
+    ex.check_integrity()
+
+
 def test_reduce_only_locks_nothing_and_is_cut_to_the_position(ex):
     traded(ex)
 

@@ -77,7 +77,7 @@ from perpcore.mark import MarkParams
 from perpcore.market_services import DEFAULT_FUNDING, MarketServices
 from perpcore.reference import funding as reference_funding
 from perpcore.reference.funding import funding_dust_idx, funding_payment_qq
-from perpcore.reference._args import as_i64, as_price
+from perpcore.reference._args import as_i64, as_price, ceil_div
 from perpcore.reference.book import ReferenceOrderBook
 
 __all__ = ["ReferenceExchange"]
@@ -545,6 +545,8 @@ class ReferenceExchange:
         signed = size if side == BUY else -size
         if reduce_only:
             code, size = self._reduce_only_size(m, account, side, size)
+            if code == Code.OK:
+                code, price = self._reduce_only_price(m, account, pos, size, tif, price)
             if code != Code.OK:
                 return self._rejected(m, order_id, account, code)
             lock = 0
@@ -919,6 +921,37 @@ class ReferenceExchange:
         if size < m.book.min_size:
             return Code.SIZE_BELOW_MINIMUM, 0
         return Code.OK, size
+
+    def _reduce_only_price(self, m: _Market, account: int, pos: _Position, size: int, tif: int,
+                           price: int) -> tuple[int, int]:
+        """Keep a reduce-only order's fills at or inside the price where closing its ``size``
+        contracts would take the whole position margin (funding settled, ``kept``), so that no
+        fill of it loses more than the position margin: a long sells at p >= ceil((ceil(open
+        notional * size / |position|) - kept) / size), a short buys at p <= floor((floor(|open
+        notional| * size / |position|) + kept) / size), on the tick grid against the account. An
+        unprotected market order takes that bound as its protection price; a limit beyond it, or
+        an order with no acceptable price on the grid, is REDUCE_ONLY_BEYOND_BANKRUPTCY."""
+        tick, q, top = m.book.tick_ppm, abs(pos.size), PRICE_SCALE_PPM - m.book.tick_ppm
+        kept = self.ledger.bucket(account, m.name) + self._unsettled_funding(m, pos)
+        if pos.size > 0:
+            need = ceil_div(pos.open_notional * size, q) - kept
+            if need <= size * tick:
+                return Code.OK, price  # every price on the grid
+            if need > size * top:
+                return Code.REDUCE_ONLY_BEYOND_BANKRUPTCY, price
+            bound, selling = ceil_div(ceil_div(need, size), tick) * tick, True
+        else:
+            need = -pos.open_notional * size // q + kept
+            if need >= size * top:
+                return Code.OK, price
+            if need < size * tick:
+                return Code.REDUCE_ONLY_BEYOND_BANKRUPTCY, price
+            bound, selling = need // size // tick * tick, False
+        if tif == TimeInForce.MARKET and price == 0:
+            return Code.OK, bound
+        if price < bound if selling else price > bound:
+            return Code.REDUCE_ONLY_BEYOND_BANKRUPTCY, price
+        return Code.OK, price
 
     def _available_refusal(self, account: int, amount: int) -> Code | None:
         """Why ``amount`` cannot leave the account's ``available``, or None."""
