@@ -5,8 +5,11 @@
     python contracts/tools/export_bindings.py --check           # cheap: source hashes, coverage, contracts.py
     python contracts/tools/export_bindings.py --check --rebuild # also forge build and compare ABI + bytecode
 
-A deployable contract is every non-abstract ``contract`` under ``contracts/src`` outside ``interfaces/``
-and ``libraries/``. Each gets ``bindings/<Contract>.json``: ABI, creation bytecode, NatSpec, the enums it
+A deployable contract is every non-abstract ``contract`` under ``contracts/src`` outside ``interfaces/``,
+and every ``library`` there with an external or public function (a linked library: contracts calling it
+carry ``__$...$__`` placeholders for its address in their creation code). Each gets
+``bindings/<Contract>.json``: its kind (contract or library), ABI, creation bytecode, the byte offsets of
+each linked library's placeholders (``linkReferences``, library name → offsets), NatSpec, the enums it
 uses, and ``sourceHash`` (SHA-256 over foundry.toml, package-lock.json and every one of our own sources
 it compiles from). ``src/perpcore/chain/contracts.py``, the typed wrappers, is generated from those JSON
 files alone. This script owns both outputs and never edits anything else; it needs only the standard
@@ -29,10 +32,12 @@ REPO = CONTRACTS.parent
 BINDINGS = REPO / "bindings"
 MODULE = REPO / "src" / "perpcore" / "chain" / "contracts.py"
 FORGE = CONTRACTS / "node_modules" / ".bin" / "forge"
-NOT_DEPLOYABLE = ("src/interfaces/", "src/libraries/")
+NOT_DEPLOYABLE = ("src/interfaces/",)
 BUILD_INPUTS = ("foundry.toml", "package-lock.json")
 COMMENTS = re.compile(r"//[^\n]*|/\*.*?\*/", re.S)
-CONTRACT_DECL = re.compile(r"^\s*contract\s+(\w+)", re.M)
+DECLARATION = re.compile(r"^\s*(abstract\s+contract|contract|library|interface)\s+(\w+)", re.M)
+EXTERNAL_FUNCTION = re.compile(r"\bfunction\s+\w+\s*\([^)]*\)[^{;]*\b(?:external|public)\b")
+PLACEHOLDER = re.compile(r"__\$[0-9a-f]{34}\$__")
 ENUM_DECL = re.compile(r"\benum\s+(\w+)\s*\{([^}]*)\}")
 
 _NAMING = importlib.util.spec_from_file_location("naming", REPO / "src" / "perpcore" / "chain" / "naming.py")
@@ -47,12 +52,18 @@ def candidate_sources() -> list[str]:
     return sorted(p for p in paths if not p.startswith(NOT_DEPLOYABLE))
 
 
-def declared_contracts() -> dict[str, str]:
-    """Every non-abstract contract declared in the candidate sources: name → source path."""
+def declared_contracts() -> dict[str, tuple[str, str]]:
+    """Every deployable declared in the candidate sources: name → (source path, "contract" or "library").
+    A library is deployable when its body declares an external or public function."""
     found = {}
     for path in candidate_sources():
-        for name in CONTRACT_DECL.findall(COMMENTS.sub("", (CONTRACTS / path).read_text())):
-            found[name] = path
+        text = COMMENTS.sub("", (CONTRACTS / path).read_text())
+        declarations = list(DECLARATION.finditer(text))
+        for this, following in zip(declarations, [*declarations[1:], None]):
+            kind, name = this.groups()
+            body = text[this.end():following.start() if following else len(text)]
+            if kind == "contract" or (kind == "library" and EXTERNAL_FUNCTION.search(body)):
+                found[name] = (path, kind)
     return found
 
 
@@ -81,13 +92,14 @@ def forge_build(docs: bool) -> dict[str, dict]:
     extra = ["--extra-output", "userdoc", "devdoc"] if docs else []
     subprocess.run([str(FORGE), "build", *extra], cwd=CONTRACTS, check=True, stdout=subprocess.DEVNULL)
     result = {}
-    for name, path in declared_contracts().items():
+    for name, (path, kind) in declared_contracts().items():
         artifact = json.loads((CONTRACTS / "out" / Path(path).name / f"{name}.json").read_text())
         metadata = artifact["metadata"]
         assert metadata["settings"]["compilationTarget"] == {path: name}, (path, name)
         sources = sorted(s for s in metadata["sources"] if not s.startswith("node_modules/"))
         result[name] = {
             "contractName": name,
+            "kind": kind,
             "sourcePath": path,
             "compiler": metadata["compiler"]["version"],
             "evmVersion": metadata["settings"]["evmVersion"],
@@ -95,6 +107,9 @@ def forge_build(docs: bool) -> dict[str, dict]:
             "sources": sources,
             "abi": artifact["abi"],
             "bytecode": artifact["bytecode"]["object"],
+            "linkReferences": {library: sorted(ref["start"] for ref in refs)
+                               for by_name in artifact["bytecode"]["linkReferences"].values()
+                               for library, refs in by_name.items()},
             "enums": enums_in(sources),
             "devdoc": artifact.get("devdoc", {}),
             "userdoc": artifact.get("userdoc", {}),
@@ -220,11 +235,20 @@ class Generator:
         constructor = next((i for i in b["abi"] if i["type"] == "constructor"), {"inputs": []})
         params = [(py_name(p["name"], i), p) for i, p in enumerate(constructor["inputs"])]
         sig = "".join(f", {n}: {self.py_type(p, arg=True)}" for n, p in params)
-        doc = method_doc(f"Deploys a {name} from ``sender`` and waits for it.", devdoc.get("methods", {})
-                         .get("constructor", {}), params, [])
+        call = "".join(f", {n}" for n, _ in params)
+        summary = f"Deploys a {name} from ``sender`` and waits for it."
+        libraries = sorted(b["linkReferences"])
+        if libraries:
+            sig += ", *" + "".join(f", {snake_case(lib)}: Address" for lib in libraries)
+            call += ", libraries={" + ", ".join(f'"{lib}": {snake_case(lib)}' for lib in libraries) + "}"
+            summary += " Linked against the deployed " + ", ".join(f"``{lib}``" for lib in libraries) + "."
+        if b["kind"] == "library":
+            summary += (" A linked library: contracts call its external functions by DELEGATECALL, so this"
+                        " wrapper only deploys it.")
+        doc = method_doc(summary, devdoc.get("methods", {}).get("constructor", {}), params, [])
         lines += ["", "    @classmethod", def_line("deploy", f"cls, w3: Web3, sender: str{sig}", f'"{name}"'),
-                  docstring(doc, 8), f"        return cls._deploy(w3, sender{''.join(', ' + n for n, _ in params)})"]
-        functions = [i for i in b["abi"] if i["type"] == "function"]
+                  docstring(doc, 8), return_line(f"cls._deploy(w3, sender{call})")]
+        functions = [i for i in b["abi"] if i["type"] == "function" and b["kind"] == "contract"]
         overloaded = {f["name"] for f in functions if [g["name"] for g in functions].count(f["name"]) > 1}
         for fn in sorted(functions, key=lambda f: (snake_case(f["name"]), signature(f))):
             lines += self.method(fn, b, overloaded)
@@ -248,17 +272,17 @@ class Generator:
                 returns = f"tuple[{', '.join(self.py_type(o) for o in outputs)}]" if outputs else "None"
             shape = self.shape(outputs) if outputs else "None"
             tail = f", returns={shape}" if shape != "None" else ""
-            body = f'return self._call("{sig}"{call_args}{tail})'
+            body = f'self._call("{sig}"{call_args}{tail})'
             doc = method_doc(notice or f"Reads ``{sig}``.", dev, params,
                              [(py_name(o["name"], i), o) for i, o in enumerate(outputs)])
         else:
             returns = "Receipt"
             payable = fn["stateMutability"] == "payable"
             args += ", value: int = 0" if payable else ""
-            body = f'return self._transact("{sig}"{call_args}{", value=value" if payable else ""})'
+            body = f'self._transact("{sig}"{call_args}{", value=value" if payable else ""})'
             doc = method_doc((notice or f"Sends ``{sig}``.") + " Sends the transaction and waits for its receipt.",
                              dev, params, [])
-        return ["", def_line(method, f"self{args}", returns), docstring(doc, 8), f"        {body}"]
+        return ["", def_line(method, f"self{args}", returns), docstring(doc, 8), return_line(body)]
 
 
 def def_line(name: str, params: str, returns: str) -> str:
@@ -267,6 +291,27 @@ def def_line(name: str, params: str, returns: str) -> str:
     if len(line) <= 120:
         return line
     return f"    def {name}(\n" + "".join(f"        {p},\n" for p in params.split(", ")) + f"    ) -> {returns}:"
+
+
+def return_line(call: str) -> str:
+    """A method's return statement, its call's arguments on their own lines past 120 columns."""
+    line = f"        return {call}"
+    if len(line) <= 120:
+        return line
+    head, _, args = call.partition("(")
+    return f"        return {head}(\n" + "".join(f"            {a},\n" for a in split_args(args[:-1])) + "        )"
+
+
+def split_args(args: str) -> list[str]:
+    """Top-level comma-separated arguments (commas inside braces stay)."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(args):
+        depth += ch in "({["
+        depth -= ch in ")}]"
+        if ch == "," and depth == 0:
+            parts.append(args[start:i].strip())
+            start = i + 1
+    return [*parts, args[start:].strip()]
 
 
 def struct_name(param: dict) -> str:
@@ -338,20 +383,36 @@ def check(rebuild: bool) -> list[str]:
     bindings = read_bindings()
     declared = declared_contracts()
     for name in sorted(set(declared) - set(bindings)):
-        problems.append(f"{name} ({declared[name]}) has no binding")
+        problems.append(f"{name} ({declared[name][0]}) has no binding")
     for name in sorted(set(bindings) - set(declared)):
         problems.append(f"bindings/{name}.json has no contract in contracts/src")
     for name, binding in bindings.items():
         missing = [s for s in binding["sources"] if not (CONTRACTS / s).exists()]
         if missing or binding["sourceHash"] != source_hash(binding["sources"]):
             problems.append(f"bindings/{name}.json is stale: its sources or the build settings changed")
+        problems += link_problems(name, binding, bindings)
     if MODULE.read_text() != Generator(bindings).module():
         problems.append(f"{MODULE.relative_to(REPO)} differs from what the bindings generate")
     if rebuild:
         for name, fresh in forge_build(docs=False).items():
-            for key in ("abi", "bytecode"):
+            for key in ("abi", "bytecode", "linkReferences"):
                 if name in bindings and bindings[name][key] != fresh[key]:
                     problems.append(f"bindings/{name}.json: {key} differs from a fresh forge build")
+    return problems
+
+
+def link_problems(name: str, binding: dict, bindings: dict[str, dict]) -> list[str]:
+    """How a binding's link references disagree with its bytecode or name no library binding: every
+    placeholder in the creation code must sit at a listed offset of a library perpcore ships."""
+    problems = []
+    code = binding["bytecode"][2:]
+    listed = {start for starts in binding["linkReferences"].values() for start in starts}
+    found = {m.start() // 2 for m in PLACEHOLDER.finditer(code) if m.start() % 2 == 0}
+    if listed != found:
+        problems.append(f"bindings/{name}.json: link placeholders at {sorted(found)}, listed at {sorted(listed)}")
+    for library in binding["linkReferences"]:
+        if bindings.get(library, {}).get("kind") != "library":
+            problems.append(f"bindings/{name}.json links {library}, which has no library binding")
     return problems
 
 

@@ -36,13 +36,24 @@ def test_a_fresh_forge_build_gives_the_committed_abi_and_bytecode():
 
 def test_every_deployable_contract_has_a_binding_and_nothing_else_does():
     names = {p.stem for p in (REPO / "bindings").glob("*.json")}
-    assert {"CollateralVault", "DevUSDC"} <= names
+    assert {"CollateralVault", "DevUSDC", "PositionManager", "PositionMath"} <= names
+    assert not {"RiskMath", "Roles"} & names  # internal-only libraries are inlined, never deployed
     for name in names:
         binding = json.loads((REPO / "bindings" / f"{name}.json").read_text())
-        assert not binding["sourcePath"].startswith(("src/interfaces/", "src/libraries/"))
+        assert not binding["sourcePath"].startswith("src/interfaces/")
+        assert binding["sourcePath"].startswith("src/libraries/") == (binding["kind"] == "library")
         # hex creation code, where a linked library's address may still be a placeholder
         assert re.fullmatch(r"0x(?:[0-9a-f]{2}|__\$[0-9a-f]{34}\$__)+", binding["bytecode"])
         assert binding["evmVersion"] == "cancun"
+        for starts in binding["linkReferences"].values():
+            for start in starts:
+                assert re.fullmatch(r"__\$[0-9a-f]{34}\$__", binding["bytecode"][2 + 2 * start:42 + 2 * start])
+
+
+def test_the_position_manager_links_position_math():
+    manager = json.loads((REPO / "bindings" / "PositionManager.json").read_text())
+    assert list(manager["linkReferences"]) == ["PositionMath"] and manager["linkReferences"]["PositionMath"]
+    assert json.loads((REPO / "bindings" / "PositionMath.json").read_text())["kind"] == "library"
 
 
 def test_the_installed_package_ships_the_committed_bindings():
@@ -80,3 +91,16 @@ def test_a_contract_without_a_binding_and_a_hand_edited_wrapper_are_drift(repo_c
     assert done.returncode == 1
     assert "Extra (src/dev/Extra.sol) has no binding" in done.stderr
     assert "contracts.py differs from what the bindings generate" in done.stderr
+
+
+def test_a_missing_library_binding_and_a_moved_placeholder_are_drift(repo_copy):
+    (repo_copy / "bindings" / "PositionMath.json").unlink()
+    manager = repo_copy / "bindings" / "PositionManager.json"
+    binding = json.loads(manager.read_text())
+    binding["linkReferences"]["PositionMath"][0] += 1
+    manager.write_text(json.dumps(binding, indent=1, sort_keys=True) + "\n")
+    done = run_check(repo_copy / "contracts" / "tools" / "export_bindings.py")
+    assert done.returncode == 1
+    assert "PositionMath (src/libraries/PositionMath.sol) has no binding" in done.stderr
+    assert "bindings/PositionManager.json links PositionMath, which has no library binding" in done.stderr
+    assert "bindings/PositionManager.json: link placeholders at" in done.stderr

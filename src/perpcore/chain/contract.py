@@ -9,6 +9,7 @@ signatures travel unchanged to web3.
 """
 
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
@@ -190,9 +191,10 @@ class BoundContract:
         return type(self)(self.w3, self.address, sender)
 
     @classmethod
-    def _deploy(cls, w3: Web3, sender: str, *args: Any) -> Self:
+    def _deploy(cls, w3: Web3, sender: str, *args: Any, libraries: Mapping[str, Any] | None = None) -> Self:
         code = binding(cls.CONTRACT)
-        factory = w3.eth.contract(abi=list(code.abi), bytecode=code.bytecode)
+        linked = code.linked({name: _to_abi(address) for name, address in (libraries or {}).items()})
+        factory = w3.eth.contract(abi=list(code.abi), bytecode=linked)
         receipt = _send(w3, lambda: factory.constructor(*_to_abi(args)).transact({"from": sender}))
         return cls(w3, receipt.contract_address, sender)
 

@@ -337,7 +337,7 @@ class ERC20InvalidSpender(ContractRevert):
 
 @revert_error
 class DrawCapExceeded(ContractRevert):
-    """The contracts' DrawCapExceeded error."""
+    """A draw above what the current window still allows."""
 
     SIGNATURE = "DrawCapExceeded(uint32,uint256,uint256)"
     TYPES = ('uint32', 'uint256', 'uint256')
@@ -349,7 +349,7 @@ class DrawCapExceeded(ContractRevert):
 
 @revert_error
 class InsufficientFund(ContractRevert):
-    """The contracts' InsufficientFund error."""
+    """A draw above the market's balance."""
 
     SIGNATURE = "InsufficientFund(uint32,uint256,uint256)"
     TYPES = ('uint32', 'uint256', 'uint256')
@@ -361,7 +361,7 @@ class InsufficientFund(ContractRevert):
 
 @revert_error
 class InvalidDrawCap(ContractRevert):
-    """The contracts' InvalidDrawCap error."""
+    """A draw window of 0 seconds, or a cap above 2**192 - 1 (the cap shares a slot with the window)."""
 
     SIGNATURE = "InvalidDrawCap(uint256,uint64)"
     TYPES = ('uint256', 'uint64')
@@ -372,7 +372,7 @@ class InvalidDrawCap(ContractRevert):
 
 @revert_error
 class IllegalTransition(ContractRevert):
-    """The contracts' IllegalTransition error."""
+    """A transition the lifecycle does not allow."""
 
     SIGNATURE = "IllegalTransition(uint32,uint8,uint8)"
     TYPES = ('uint32', 'uint8', 'uint8')
@@ -384,7 +384,7 @@ class IllegalTransition(ContractRevert):
 
 @revert_error
 class MarketExists(ContractRevert):
-    """The contracts' MarketExists error."""
+    """A market id that already exists."""
 
     SIGNATURE = "MarketExists(uint32)"
     TYPES = ('uint32',)
@@ -394,7 +394,7 @@ class MarketExists(ContractRevert):
 
 @revert_error
 class ResolutionValueMissing(ContractRevert):
-    """The contracts' ResolutionValueMissing error."""
+    """Resolved asked for before the OracleRegistry holds the market's resolution value."""
 
     SIGNATURE = "ResolutionValueMissing(uint32)"
     TYPES = ('uint32',)
@@ -404,7 +404,7 @@ class ResolutionValueMissing(ContractRevert):
 
 @revert_error
 class UnknownMarket(ContractRevert):
-    """The contracts' UnknownMarket error."""
+    """A market id never created."""
 
     SIGNATURE = "UnknownMarket(uint32)"
     TYPES = ('uint32',)
@@ -414,7 +414,7 @@ class UnknownMarket(ContractRevert):
 
 @revert_error
 class InvalidRiskTier(ContractRevert):
-    """The contracts' InvalidRiskTier error."""
+    """A risk tier field out of range (factors in [0, 1e6], fees in [-1e6, 1e6], caps inverted, ...)."""
 
     SIGNATURE = "InvalidRiskTier(uint32)"
     TYPES = ('uint32',)
@@ -424,7 +424,7 @@ class InvalidRiskTier(ContractRevert):
 
 @revert_error
 class InvalidSnapshotBounds(ContractRevert):
-    """The contracts' InvalidSnapshotBounds error."""
+    """A snapshot age bound of 0 or a move bound outside (0, 1e6] ppm per second."""
 
     SIGNATURE = "InvalidSnapshotBounds(uint64,int64)"
     TYPES = ('uint64', 'int64')
@@ -435,7 +435,7 @@ class InvalidSnapshotBounds(ContractRevert):
 
 @revert_error
 class MoveTooLarge(ContractRevert):
-    """The contracts' MoveTooLarge error."""
+    """A price moved more than the bound allows since the previous snapshot."""
 
     SIGNATURE = "MoveTooLarge(int64,int64,uint64)"
     TYPES = ('int64', 'int64', 'uint64')
@@ -447,7 +447,7 @@ class MoveTooLarge(ContractRevert):
 
 @revert_error
 class NoRiskTier(ContractRevert):
-    """The contracts' NoRiskTier error."""
+    """No risk tier set for the market."""
 
     SIGNATURE = "NoRiskTier(uint32)"
     TYPES = ('uint32',)
@@ -457,7 +457,7 @@ class NoRiskTier(ContractRevert):
 
 @revert_error
 class NoSnapshot(ContractRevert):
-    """The contracts' NoSnapshot error."""
+    """No snapshot pushed yet for the market."""
 
     SIGNATURE = "NoSnapshot(uint32)"
     TYPES = ('uint32',)
@@ -467,7 +467,7 @@ class NoSnapshot(ContractRevert):
 
 @revert_error
 class NonMonotonicTimestamp(ContractRevert):
-    """The contracts' NonMonotonicTimestamp error."""
+    """A snapshot timestamp not after the previous one, or in the future."""
 
     SIGNATURE = "NonMonotonicTimestamp(uint64,uint64)"
     TYPES = ('uint64', 'uint64')
@@ -478,7 +478,7 @@ class NonMonotonicTimestamp(ContractRevert):
 
 @revert_error
 class PhaseMismatch(ContractRevert):
-    """The contracts' PhaseMismatch error."""
+    """The pushed phase differs from the market's phase in the MarketRegistry."""
 
     SIGNATURE = "PhaseMismatch(uint8,uint8)"
     TYPES = ('uint8', 'uint8')
@@ -489,7 +489,7 @@ class PhaseMismatch(ContractRevert):
 
 @revert_error
 class PriceOutOfRange(ContractRevert):
-    """The contracts' PriceOutOfRange error."""
+    """A price outside [0, 1e6] ppm."""
 
     SIGNATURE = "PriceOutOfRange(int64)"
     TYPES = ('int64',)
@@ -499,7 +499,7 @@ class PriceOutOfRange(ContractRevert):
 
 @revert_error
 class StaleSnapshot(ContractRevert):
-    """The contracts' StaleSnapshot error."""
+    """The latest snapshot is older than `maxSnapshotAge`."""
 
     SIGNATURE = "StaleSnapshot(uint32,uint64,uint64)"
     TYPES = ('uint32', 'uint64', 'uint64')
@@ -511,7 +511,7 @@ class StaleSnapshot(ContractRevert):
 
 @revert_error
 class AlreadyResolved(ContractRevert):
-    """The contracts' AlreadyResolved error."""
+    """The market's resolution value was already recorded."""
 
     SIGNATURE = "AlreadyResolved(uint32)"
     TYPES = ('uint32',)
@@ -521,7 +521,7 @@ class AlreadyResolved(ContractRevert):
 
 @revert_error
 class NoAdapter(ContractRevert):
-    """The contracts' NoAdapter error."""
+    """No adapter set for the market."""
 
     SIGNATURE = "NoAdapter(uint32)"
     TYPES = ('uint32',)
@@ -531,7 +531,7 @@ class NoAdapter(ContractRevert):
 
 @revert_error
 class ValueOutOfRange(ContractRevert):
-    """The contracts' ValueOutOfRange error."""
+    """A value outside [0, 1e6] ppm."""
 
     SIGNATURE = "ValueOutOfRange(int64)"
     TYPES = ('int64',)
@@ -541,7 +541,7 @@ class ValueOutOfRange(ContractRevert):
 
 @revert_error
 class ZeroAdapter(ContractRevert):
-    """The contracts' ZeroAdapter error."""
+    """The zero address where an adapter is needed."""
 
     SIGNATURE = "ZeroAdapter()"
     TYPES = ()
@@ -550,7 +550,7 @@ class ZeroAdapter(ContractRevert):
 
 @revert_error
 class BadSequence(ContractRevert):
-    """The contracts' BadSequence error."""
+    """A sequence number other than `expected`."""
 
     SIGNATURE = "BadSequence(uint64,uint64)"
     TYPES = ('uint64', 'uint64')
@@ -561,7 +561,7 @@ class BadSequence(ContractRevert):
 
 @revert_error
 class BadSignature(ContractRevert):
-    """The contracts' BadSignature error."""
+    """The batch's signer does not hold ENGINE_SIGNER."""
 
     SIGNATURE = "BadSignature(address)"
     TYPES = ('address',)
@@ -571,7 +571,7 @@ class BadSignature(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignature(ContractRevert):
-    """The contracts' ECDSAInvalidSignature error."""
+    """The signature is invalid."""
 
     SIGNATURE = "ECDSAInvalidSignature()"
     TYPES = ()
@@ -580,7 +580,7 @@ class ECDSAInvalidSignature(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignatureLength(ContractRevert):
-    """The contracts' ECDSAInvalidSignatureLength error."""
+    """The signature has an invalid length."""
 
     SIGNATURE = "ECDSAInvalidSignatureLength(uint256)"
     TYPES = ('uint256',)
@@ -590,7 +590,7 @@ class ECDSAInvalidSignatureLength(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignatureS(ContractRevert):
-    """The contracts' ECDSAInvalidSignatureS error."""
+    """The signature has an S value that is in the upper half order."""
 
     SIGNATURE = "ECDSAInvalidSignatureS(bytes32)"
     TYPES = ('bytes32',)
@@ -600,7 +600,7 @@ class ECDSAInvalidSignatureS(ContractRevert):
 
 @revert_error
 class EmptyBatch(ContractRevert):
-    """The contracts' EmptyBatch error."""
+    """An empty batch."""
 
     SIGNATURE = "EmptyBatch()"
     TYPES = ()
@@ -609,7 +609,7 @@ class EmptyBatch(ContractRevert):
 
 @revert_error
 class ExitModeOff(ContractRevert):
-    """The contracts' ExitModeOff error."""
+    """Exit mode is off."""
 
     SIGNATURE = "ExitModeOff()"
     TYPES = ()
@@ -618,7 +618,7 @@ class ExitModeOff(ContractRevert):
 
 @revert_error
 class ExitModeOn(ContractRevert):
-    """The contracts' ExitModeOn error."""
+    """Exit mode is on: trading and funding are over."""
 
     SIGNATURE = "ExitModeOn()"
     TYPES = ()
@@ -627,7 +627,7 @@ class ExitModeOn(ContractRevert):
 
 @revert_error
 class FundingDeltaTooLarge(ContractRevert):
-    """The contracts' FundingDeltaTooLarge error."""
+    """A funding delta above `maxFundingDeltaPerSecond` times the elapsed seconds."""
 
     SIGNATURE = "FundingDeltaTooLarge(int128,int256)"
     TYPES = ('int128', 'int256')
@@ -638,7 +638,7 @@ class FundingDeltaTooLarge(ContractRevert):
 
 @revert_error
 class InsufficientCash(ContractRevert):
-    """The contracts' InsufficientCash error."""
+    """A debit above the account's cash."""
 
     SIGNATURE = "InsufficientCash(address,int256)"
     TYPES = ('address', 'int256')
@@ -649,7 +649,7 @@ class InsufficientCash(ContractRevert):
 
 @revert_error
 class InsufficientMargin(ContractRevert):
-    """The contracts' InsufficientMargin error."""
+    """The account would end the batch below its initial requirement having grown its risk."""
 
     SIGNATURE = "InsufficientMargin(address,int256,int256)"
     TYPES = ('address', 'int256', 'int256')
@@ -661,7 +661,7 @@ class InsufficientMargin(ContractRevert):
 
 @revert_error
 class InvalidFill(ContractRevert):
-    """The contracts' InvalidFill error."""
+    """A fill with a zero size, a zero or equal maker and taker."""
 
     SIGNATURE = "InvalidFill(uint256)"
     TYPES = ('uint256',)
@@ -680,7 +680,7 @@ class InvalidShortString(ContractRevert):
 
 @revert_error
 class LiquidationFeeOutOfRange(ContractRevert):
-    """The contracts' LiquidationFeeOutOfRange error."""
+    """A liquidation fee rate outside [0, MAX_LIQUIDATION_FEE_PPM]."""
 
     SIGNATURE = "LiquidationFeeOutOfRange(int64)"
     TYPES = ('int64',)
@@ -690,7 +690,7 @@ class LiquidationFeeOutOfRange(ContractRevert):
 
 @revert_error
 class MarketNotTradable(ContractRevert):
-    """The contracts' MarketNotTradable error."""
+    """The market is not in a phase that allows the action."""
 
     SIGNATURE = "MarketNotTradable(uint32)"
     TYPES = ('uint32',)
@@ -700,7 +700,7 @@ class MarketNotTradable(ContractRevert):
 
 @revert_error
 class NoPosition(ContractRevert):
-    """The contracts' NoPosition error."""
+    """No position to close."""
 
     SIGNATURE = "NoPosition(uint32,address)"
     TYPES = ('uint32', 'address')
@@ -711,7 +711,7 @@ class NoPosition(ContractRevert):
 
 @revert_error
 class NotBankruptcyPrice(ContractRevert):
-    """The contracts' NotBankruptcyPrice error."""
+    """A deleverage fill not at the taker's bankruptcy price `expectedPpm`."""
 
     SIGNATURE = "NotBankruptcyPrice(uint256,int64,int64)"
     TYPES = ('uint256', 'int64', 'int64')
@@ -723,7 +723,9 @@ class NotBankruptcyPrice(ContractRevert):
 
 @revert_error
 class NotDeleveragable(ContractRevert):
-    """The contracts' NotDeleveragable error."""
+    """A deleverage fill whose taker is not bankrupt beyond the insurance fund, or that does not reduce both
+    positions.
+    """
 
     SIGNATURE = "NotDeleveragable(uint256,address)"
     TYPES = ('uint256', 'address')
@@ -734,7 +736,7 @@ class NotDeleveragable(ContractRevert):
 
 @revert_error
 class NotLiquidatable(ContractRevert):
-    """The contracts' NotLiquidatable error."""
+    """A liquidation fill whose taker is not liquidatable, or that does not only reduce its position."""
 
     SIGNATURE = "NotLiquidatable(uint256,address)"
     TYPES = ('uint256', 'address')
@@ -745,7 +747,7 @@ class NotLiquidatable(ContractRevert):
 
 @revert_error
 class NotReduceOnly(ContractRevert):
-    """The contracts' NotReduceOnly error."""
+    """Resolving: the fill would not reduce both positions."""
 
     SIGNATURE = "NotReduceOnly(uint256)"
     TYPES = ('uint256',)
@@ -755,7 +757,7 @@ class NotReduceOnly(ContractRevert):
 
 @revert_error
 class NotResolved(ContractRevert):
-    """The contracts' NotResolved error."""
+    """The market has no resolution value, or is not Resolved or Settled."""
 
     SIGNATURE = "NotResolved(uint32)"
     TYPES = ('uint32',)
@@ -765,7 +767,7 @@ class NotResolved(ContractRevert):
 
 @revert_error
 class NothingToWithdraw(ContractRevert):
-    """The contracts' NothingToWithdraw error."""
+    """Nothing to take out."""
 
     SIGNATURE = "NothingToWithdraw()"
     TYPES = ()
@@ -774,7 +776,7 @@ class NothingToWithdraw(ContractRevert):
 
 @revert_error
 class OpenPositions(ContractRevert):
-    """The contracts' OpenPositions error."""
+    """Exit mode: close every position before taking the cash out."""
 
     SIGNATURE = "OpenPositions(address)"
     TYPES = ('address',)
@@ -784,7 +786,7 @@ class OpenPositions(ContractRevert):
 
 @revert_error
 class PriceOutsideBand(ContractRevert):
-    """The contracts' PriceOutsideBand error."""
+    """The fill price is more than the tier's band from the mark."""
 
     SIGNATURE = "PriceOutsideBand(uint256,int64,int64,int64)"
     TYPES = ('uint256', 'int64', 'int64', 'int64')
@@ -797,7 +799,7 @@ class PriceOutsideBand(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedIntDowncast(ContractRevert):
-    """The contracts' SafeCastOverflowedIntDowncast error."""
+    """Value doesn't fit in an int of `bits` size."""
 
     SIGNATURE = "SafeCastOverflowedIntDowncast(uint8,int256)"
     TYPES = ('uint8', 'int256')
@@ -808,7 +810,7 @@ class SafeCastOverflowedIntDowncast(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedIntToUint(ContractRevert):
-    """The contracts' SafeCastOverflowedIntToUint error."""
+    """An int value doesn't fit in a uint of `bits` size."""
 
     SIGNATURE = "SafeCastOverflowedIntToUint(int256)"
     TYPES = ('int256',)
@@ -818,7 +820,7 @@ class SafeCastOverflowedIntToUint(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedUintDowncast(ContractRevert):
-    """The contracts' SafeCastOverflowedUintDowncast error."""
+    """Value doesn't fit in a uint of `bits` size."""
 
     SIGNATURE = "SafeCastOverflowedUintDowncast(uint8,uint256)"
     TYPES = ('uint8', 'uint256')
@@ -829,7 +831,7 @@ class SafeCastOverflowedUintDowncast(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedUintToInt(ContractRevert):
-    """The contracts' SafeCastOverflowedUintToInt error."""
+    """A uint value doesn't fit in an int of `bits` size."""
 
     SIGNATURE = "SafeCastOverflowedUintToInt(uint256)"
     TYPES = ('uint256',)
@@ -839,7 +841,7 @@ class SafeCastOverflowedUintToInt(ContractRevert):
 
 @revert_error
 class StillActive(ContractRevert):
-    """The contracts' StillActive error."""
+    """Exit mode needs `inactivityPeriod` without a batch, until `availableAt`."""
 
     SIGNATURE = "StillActive(uint64)"
     TYPES = ('uint64',)
@@ -859,7 +861,7 @@ class StringTooLong(ContractRevert):
 
 @revert_error
 class TooManyMarkets(ContractRevert):
-    """The contracts' TooManyMarkets error."""
+    """An account may hold positions in at most `MAX_MARKETS_PER_ACCOUNT` markets."""
 
     SIGNATURE = "TooManyMarkets(address)"
     TYPES = ('address',)
@@ -869,9 +871,80 @@ class TooManyMarkets(ContractRevert):
 
 @revert_error
 class ZeroParameter(ContractRevert):
-    """The contracts' ZeroParameter error."""
+    """A constructor parameter of zero (inactivity period, funding bound)."""
 
     SIGNATURE = "ZeroParameter()"
+    TYPES = ()
+    FIELDS = ()
+
+
+@revert_error
+class CapsInverted(ContractRevert):
+    """An OI lower cap above a non-zero upper cap (an upper cap of 0 disables scaling)."""
+
+    SIGNATURE = "CapsInverted(int64,int64)"
+    TYPES = ('int64', 'int64')
+    FIELDS = ('lower_cap_qq', 'upper_cap_qq')
+    lower_cap_qq: int
+    upper_cap_qq: int
+
+
+@revert_error
+class FactorOutOfRange(ContractRevert):
+    """A margin factor outside [0, 1e6] ppm."""
+
+    SIGNATURE = "FactorOutOfRange(int64)"
+    TYPES = ('int64',)
+    FIELDS = ('factor_ppm',)
+    factor_ppm: int
+
+
+@revert_error
+class FeeOutOfRange(ContractRevert):
+    """A fee rate outside [-1e6, 1e6] ppm."""
+
+    SIGNATURE = "FeeOutOfRange(int64)"
+    TYPES = ('int64',)
+    FIELDS = ('fee_ppm',)
+    fee_ppm: int
+
+
+@revert_error
+class Int64Overflow(ContractRevert):
+    """A result that does not fit int64."""
+
+    SIGNATURE = "Int64Overflow(int256)"
+    TYPES = ('int256',)
+    FIELDS = ('value',)
+    value: int
+
+
+@revert_error
+class NegativeAmount(ContractRevert):
+    """A notional, open interest or cap below zero."""
+
+    SIGNATURE = "NegativeAmount(int64)"
+    TYPES = ('int64',)
+    FIELDS = ('amount_qq',)
+    amount_qq: int
+
+
+@revert_error
+class OpenNotionalOutOfRange(ContractRevert):
+    """An open notional outside size * [0, 1e6], i.e. an entry price outside [0, 1e6]."""
+
+    SIGNATURE = "OpenNotionalOutOfRange(int64,int64)"
+    TYPES = ('int64', 'int64')
+    FIELDS = ('size', 'open_notional_qq')
+    size: int
+    open_notional_qq: int
+
+
+@revert_error
+class ZeroFillSize(ContractRevert):
+    """A fill of zero contracts."""
+
+    SIGNATURE = "ZeroFillSize()"
     TYPES = ()
     FIELDS = ()
 
@@ -1230,7 +1303,11 @@ class DevUSDC(BoundContract):
 
 
 class InsuranceFund(BoundContract):
-    """The InsuranceFund contract."""
+    """Owns the accounting of each market's insurance balance and its draw window; the USDC behind it sits in the
+    CollateralVault and never passes through here. Only the PositionManager credits and draws, and a draw
+    never exceeds the market's balance nor what its window still allows: a window opens at a market's first
+    draw after the previous window ended and lasts `drawWindow` seconds. See IInsuranceFund.
+    """
 
     CONTRACT = "InsuranceFund"
 
@@ -1243,15 +1320,24 @@ class InsuranceFund(BoundContract):
         max_draw_per_window_: int,
         draw_window_: int,
     ) -> "InsuranceFund":
-        """Deploys a InsuranceFund from ``sender`` and waits for it."""
+        """Deploys a InsuranceFund from ``sender`` and waits for it.
+
+        Args:
+            admin: Receives the default admin role, which sets the draw cap and grants the PositionManager
+                role.
+            max_draw_per_window_: The most a market may draw within one window, below 2**192.
+            draw_window_: A window's length in seconds, above 0.
+        """
         return cls._deploy(w3, sender, admin, max_draw_per_window_, draw_window_)
 
     def balance_of(self, market_id: int) -> int:
-        """Reads ``balanceOf(uint32)``."""
+        """Market `marketId`'s balance."""
         return self._call("balanceOf(uint32)", market_id)
 
     def credit(self, market_id: int, amount: int, reason: bytes) -> Receipt:
-        """Sends ``credit(uint32,uint256,bytes32)``. Sends the transaction and waits for its receipt."""
+        """Credits `amount` to market `marketId`. PositionManager only. Sends the transaction and waits for its
+        receipt.
+        """
         return self._transact("credit(uint32,uint256,bytes32)", market_id, amount, reason)
 
     def default_admin_role(self) -> bytes:
@@ -1259,74 +1345,116 @@ class InsuranceFund(BoundContract):
         return self._call("DEFAULT_ADMIN_ROLE()")
 
     def draw(self, market_id: int, amount: int) -> Receipt:
-        """Sends ``draw(uint32,uint256)``. Sends the transaction and waits for its receipt."""
+        """Draws `amount` from market `marketId`. PositionManager only. Sends the transaction and waits for its
+        receipt.
+        """
         return self._transact("draw(uint32,uint256)", market_id, amount)
 
     def draw_window(self) -> int:
-        """Reads ``drawWindow()``."""
+        """A window's length in seconds."""
         return self._call("drawWindow()")
 
     def draw_window_of(self, market_id: int) -> tuple[int, int]:
-        """Reads ``drawWindowOf(uint32)``."""
+        """Market `marketId`'s open window: when its first draw happened and how much it has drawn so far; (0, 0)
+        when no window is open (none yet, or the last one has ended).
+        """
         return self._call("drawWindowOf(uint32)", market_id)
 
     def drawable_of(self, market_id: int) -> int:
-        """Reads ``drawableOf(uint32)``."""
+        """How much market `marketId` may still draw in the current window."""
         return self._call("drawableOf(uint32)", market_id)
 
     def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``."""
+        """Reads ``getRoleAdmin(bytes32)``.
+
+        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
+        admin, use {_setRoleAdmin}.
+        """
         return self._call("getRoleAdmin(bytes32)", role)
 
     def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
+        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
+        """
         return self._transact("grantRole(bytes32,address)", role, account)
 
     def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``."""
+        """Reads ``hasRole(bytes32,address)``.
+
+        Returns `true` if `account` has been granted `role`.
+        """
         return self._call("hasRole(bytes32,address)", role, account)
 
     def max_draw_per_window(self) -> int:
-        """Reads ``maxDrawPerWindow()``."""
+        """The most a market may draw within one window."""
         return self._call("maxDrawPerWindow()")
 
     def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
+        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
+        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
+        account had `role` and this call successfully revoked it. Requirements: - the caller must be
+        `callerConfirmation`. May emit a {RoleRevoked} event.
+        """
         return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
 
     def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
+        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
+        """
         return self._transact("revokeRole(bytes32,address)", role, account)
 
     def set_draw_cap(self, max_draw_per_window_: int, draw_window_: int) -> Receipt:
-        """Sends ``setDrawCap(uint256,uint64)``. Sends the transaction and waits for its receipt."""
+        """Sets the draw cap. Admin only. Sends the transaction and waits for its receipt."""
         return self._transact("setDrawCap(uint256,uint64)", max_draw_per_window_, draw_window_)
 
     def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``."""
+        """Reads ``supportsInterface(bytes4)``.
+
+        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
+        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
+        how these ids are created. This function call must use less than 30 000 gas.
+        """
         return self._call("supportsInterface(bytes4)", interface_id)
 
     def total_balance(self) -> int:
-        """Reads ``totalBalance()``."""
+        """The sum of all markets' balances."""
         return self._call("totalBalance()")
 
 
 class MarketRegistry(BoundContract):
-    """The MarketRegistry contract."""
+    """Owns the list of perpcore's markets and each one's lifecycle phase. A phase only ever moves one step
+    forward along Draft → Active → Resolving → Resolved → Settled: the admin creates and activates, the
+    resolver does the rest, and Resolved waits for the OracleRegistry's resolution value. It holds no funds
+    and knows nothing of positions; the PositionManager reads `phaseOf` to decide what a market allows. See
+    IMarketRegistry.
+    """
 
     CONTRACT = "MarketRegistry"
 
     @classmethod
     def deploy(cls, w3: Web3, sender: str, admin: Address, oracle_registry_: Address) -> "MarketRegistry":
-        """Deploys a MarketRegistry from ``sender`` and waits for it."""
+        """Deploys a MarketRegistry from ``sender`` and waits for it.
+
+        Args:
+            admin: Receives the default admin role, which creates and activates markets and grants every
+                role.
+            oracle_registry_: Where `markResolved` reads a market's resolution value.
+        """
         return cls._deploy(w3, sender, admin, oracle_registry_)
 
     def activate(self, market_id: int) -> Receipt:
-        """Sends ``activate(uint32)``. Sends the transaction and waits for its receipt."""
+        """Draft → Active. Admin only. Sends the transaction and waits for its receipt."""
         return self._transact("activate(uint32)", market_id)
 
     def create_market(self, market_id: int, metadata: bytes) -> Receipt:
-        """Sends ``createMarket(uint32,bytes32)``. Sends the transaction and waits for its receipt."""
+        """Creates market `marketId` in Draft. Admin only. Sends the transaction and waits for its receipt."""
         return self._transact("createMarket(uint32,bytes32)", market_id, metadata)
 
     def default_admin_role(self) -> bytes:
@@ -1334,52 +1462,87 @@ class MarketRegistry(BoundContract):
         return self._call("DEFAULT_ADMIN_ROLE()")
 
     def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``."""
+        """Reads ``getRoleAdmin(bytes32)``.
+
+        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
+        admin, use {_setRoleAdmin}.
+        """
         return self._call("getRoleAdmin(bytes32)", role)
 
     def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
+        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
+        """
         return self._transact("grantRole(bytes32,address)", role, account)
 
     def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``."""
+        """Reads ``hasRole(bytes32,address)``.
+
+        Returns `true` if `account` has been granted `role`.
+        """
         return self._call("hasRole(bytes32,address)", role, account)
 
     def mark_resolved(self, market_id: int) -> Receipt:
-        """Sends ``markResolved(uint32)``. Sends the transaction and waits for its receipt."""
+        """Resolving → Resolved, once the OracleRegistry holds the resolution value. Resolver only. Sends the
+        transaction and waits for its receipt.
+        """
         return self._transact("markResolved(uint32)", market_id)
 
     def mark_settled(self, market_id: int) -> Receipt:
-        """Sends ``markSettled(uint32)``. Sends the transaction and waits for its receipt."""
+        """Resolved → Settled. Resolver only. Sends the transaction and waits for its receipt."""
         return self._transact("markSettled(uint32)", market_id)
 
     def oracle_registry(self) -> str:
-        """Reads ``oracleRegistry()``."""
+        """The OracleRegistry whose resolution values gate `markResolved`."""
         return self._call("oracleRegistry()")
 
     def phase_of(self, market_id: int) -> Phase:
-        """Reads ``phaseOf(uint32)``."""
+        """The phase of `marketId` (`None` if never created)."""
         return self._call("phaseOf(uint32)", market_id, returns=Phase)
 
     def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
+        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
+        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
+        account had `role` and this call successfully revoked it. Requirements: - the caller must be
+        `callerConfirmation`. May emit a {RoleRevoked} event.
+        """
         return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
 
     def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
+        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
+        """
         return self._transact("revokeRole(bytes32,address)", role, account)
 
     def start_resolving(self, market_id: int) -> Receipt:
-        """Sends ``startResolving(uint32)``. Sends the transaction and waits for its receipt."""
+        """Active → Resolving (reduce-only, no funding). Resolver only. Sends the transaction and waits for its
+        receipt.
+        """
         return self._transact("startResolving(uint32)", market_id)
 
     def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``."""
+        """Reads ``supportsInterface(bytes4)``.
+
+        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
+        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
+        how these ids are created. This function call must use less than 30 000 gas.
+        """
         return self._call("supportsInterface(bytes4)", interface_id)
 
 
 class MarketRiskRegistry(BoundContract):
-    """The MarketRiskRegistry contract."""
+    """Owns each market's risk tier and latest price snapshot. The admin sets tiers, checked field by field
+    before they are stored; the price pusher pushes snapshots, accepted only forward in time, in range, within
+    the move bound and in the market's current phase, each packed into one slot. It never computes margin:
+    RiskMath does, from what this contract hands out. See IMarketRiskRegistry.
+    """
 
     CONTRACT = "MarketRiskRegistry"
 
@@ -1393,7 +1556,15 @@ class MarketRiskRegistry(BoundContract):
         max_snapshot_age_: int,
         max_move_ppm_per_second_: int,
     ) -> "MarketRiskRegistry":
-        """Deploys a MarketRiskRegistry from ``sender`` and waits for it."""
+        """Deploys a MarketRiskRegistry from ``sender`` and waits for it.
+
+        Args:
+            admin: Receives the default admin role, which sets risk tiers and grants every role.
+            market_registry_: Where markets and their phases are read.
+            max_snapshot_age_: How old a snapshot may be when used, in seconds; above 0.
+            max_move_ppm_per_second_: The most a price may move per second between snapshots; in (0, 1e6]
+                ppm.
+        """
         return cls._deploy(w3, sender, admin, market_registry_, max_snapshot_age_, max_move_ppm_per_second_)
 
     def default_admin_role(self) -> bytes:
@@ -1401,35 +1572,46 @@ class MarketRiskRegistry(BoundContract):
         return self._call("DEFAULT_ADMIN_ROLE()")
 
     def fresh_snapshot(self, market_id: int) -> Snapshot:
-        """Reads ``freshSnapshot(uint32)``."""
+        """The latest snapshot; reverts `NoSnapshot` or `StaleSnapshot`."""
         return self._call("freshSnapshot(uint32)", market_id, returns=Snapshot)
 
     def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``."""
+        """Reads ``getRoleAdmin(bytes32)``.
+
+        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
+        admin, use {_setRoleAdmin}.
+        """
         return self._call("getRoleAdmin(bytes32)", role)
 
     def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
+        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
+        """
         return self._transact("grantRole(bytes32,address)", role, account)
 
     def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``."""
+        """Reads ``hasRole(bytes32,address)``.
+
+        Returns `true` if `account` has been granted `role`.
+        """
         return self._call("hasRole(bytes32,address)", role, account)
 
     def latest_snapshot(self, market_id: int) -> Snapshot:
-        """Reads ``latestSnapshot(uint32)``."""
+        """The latest snapshot whatever its age; reverts `NoSnapshot` if none (exit mode uses this)."""
         return self._call("latestSnapshot(uint32)", market_id, returns=Snapshot)
 
     def market_registry(self) -> str:
-        """Reads ``marketRegistry()``."""
+        """The MarketRegistry whose markets and phases the tiers and snapshots must match."""
         return self._call("marketRegistry()")
 
     def max_move_ppm_per_second(self) -> int:
-        """Reads ``maxMovePpmPerSecond()``."""
+        """The most a price may move per second between snapshots, in ppm."""
         return self._call("maxMovePpmPerSecond()")
 
     def max_snapshot_age(self) -> int:
-        """Reads ``maxSnapshotAge()``."""
+        """How old a snapshot may be when used, in seconds."""
         return self._call("maxSnapshotAge()")
 
     def push_snapshot(
@@ -1440,46 +1622,76 @@ class MarketRiskRegistry(BoundContract):
         timestamp: int,
         phase: Phase,
     ) -> Receipt:
-        """Sends ``pushSnapshot(uint32,int64,int64,uint64,uint8)``. Sends the transaction and waits for its
+        """Pushes a snapshot for market `marketId`. Price pusher only. Sends the transaction and waits for its
         receipt.
         """
-        return self._transact("pushSnapshot(uint32,int64,int64,uint64,uint8)", market_id, index_price_ppm, mark_price_ppm, timestamp, phase)
+        return self._transact(
+            "pushSnapshot(uint32,int64,int64,uint64,uint8)",
+            market_id,
+            index_price_ppm,
+            mark_price_ppm,
+            timestamp,
+            phase,
+        )
 
     def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
+        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
+        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
+        account had `role` and this call successfully revoked it. Requirements: - the caller must be
+        `callerConfirmation`. May emit a {RoleRevoked} event.
+        """
         return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
 
     def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
+        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
+        """
         return self._transact("revokeRole(bytes32,address)", role, account)
 
     def risk_tier_of(self, market_id: int) -> RiskTier:
-        """Reads ``riskTierOf(uint32)``."""
+        """Market `marketId`'s risk tier; reverts `NoRiskTier` if unset."""
         return self._call("riskTierOf(uint32)", market_id, returns=RiskTier)
 
     def set_risk_tier(self, market_id: int, tier: RiskTier) -> Receipt:
-        """Sends ``setRiskTier(uint32,(int64,int64,int64,int64,int64,int64,int64,int64))``. Sends the transaction
-        and waits for its receipt.
+        """Sets market `marketId`'s risk tier. Admin only; the market must exist in the MarketRegistry. Sends the
+        transaction and waits for its receipt.
         """
         return self._transact("setRiskTier(uint32,(int64,int64,int64,int64,int64,int64,int64,int64))", market_id, tier)
 
     def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``."""
+        """Reads ``supportsInterface(bytes4)``.
+
+        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
+        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
+        how these ids are created. This function call must use less than 30 000 gas.
+        """
         return self._call("supportsInterface(bytes4)", interface_id)
 
 
 class OracleRegistry(BoundContract):
-    """The OracleRegistry contract."""
+    """Owns which adapter serves each market's probability and each market's resolution value. The admin points a
+    market at an adapter (and may repoint it); the resolver records the resolution value once, after which it
+    never changes. It reads adapters but never trusts them for resolution. See IOracleRegistry.
+    """
 
     CONTRACT = "OracleRegistry"
 
     @classmethod
     def deploy(cls, w3: Web3, sender: str, admin: Address) -> "OracleRegistry":
-        """Deploys a OracleRegistry from ``sender`` and waits for it."""
+        """Deploys a OracleRegistry from ``sender`` and waits for it.
+
+        Args:
+            admin: Receives the default admin role, which sets adapters and grants every role.
+        """
         return cls._deploy(w3, sender, admin)
 
     def adapter_of(self, market_id: int) -> str:
-        """Reads ``adapterOf(uint32)``."""
+        """Market `marketId`'s adapter (zero if none)."""
         return self._call("adapterOf(uint32)", market_id)
 
     def default_admin_role(self) -> bytes:
@@ -1487,48 +1699,84 @@ class OracleRegistry(BoundContract):
         return self._call("DEFAULT_ADMIN_ROLE()")
 
     def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``."""
+        """Reads ``getRoleAdmin(bytes32)``.
+
+        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
+        admin, use {_setRoleAdmin}.
+        """
         return self._call("getRoleAdmin(bytes32)", role)
 
     def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
+        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
+        """
         return self._transact("grantRole(bytes32,address)", role, account)
 
     def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``."""
+        """Reads ``hasRole(bytes32,address)``.
+
+        Returns `true` if `account` has been granted `role`.
+        """
         return self._call("hasRole(bytes32,address)", role, account)
 
     def latest_of(self, market_id: int) -> tuple[int, int]:
-        """Reads ``latestOf(uint32)``."""
+        """The latest value of market `marketId`'s adapter; reverts `NoAdapter` without one."""
         return self._call("latestOf(uint32)", market_id)
 
     def record_resolution(self, market_id: int, value_ppm: int) -> Receipt:
-        """Sends ``recordResolution(uint32,int64)``. Sends the transaction and waits for its receipt."""
+        """Records market `marketId`'s resolution value, once. Resolver only. Sends the transaction and waits for
+        its receipt.
+        """
         return self._transact("recordResolution(uint32,int64)", market_id, value_ppm)
 
     def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
+        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
+        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
+        account had `role` and this call successfully revoked it. Requirements: - the caller must be
+        `callerConfirmation`. May emit a {RoleRevoked} event.
+        """
         return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
 
     def resolution_of(self, market_id: int) -> tuple[bool, int]:
-        """Reads ``resolutionOf(uint32)``."""
+        """Whether market `marketId` has a resolution value, and the value (0 when not)."""
         return self._call("resolutionOf(uint32)", market_id)
 
     def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
+        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
+        """
         return self._transact("revokeRole(bytes32,address)", role, account)
 
     def set_adapter(self, market_id: int, adapter: Address) -> Receipt:
-        """Sends ``setAdapter(uint32,address)``. Sends the transaction and waits for its receipt."""
+        """Sets market `marketId`'s adapter. Admin only. Sends the transaction and waits for its receipt."""
         return self._transact("setAdapter(uint32,address)", market_id, adapter)
 
     def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``."""
+        """Reads ``supportsInterface(bytes4)``.
+
+        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
+        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
+        how these ids are created. This function call must use less than 30 000 gas.
+        """
         return self._call("supportsInterface(bytes4)", interface_id)
 
 
 class PositionManager(BoundContract):
-    """The PositionManager contract."""
+    """Owns perpcore's on-chain positions, funding indices, open interest and clearing/funding pools, and is the
+    only contract that moves trading money between the vault's available balances and the insurance fund's
+    accounting. It never holds tokens and never computes margin arithmetic itself: RiskMath does, with
+    perpcore's integer results. See IPositionManager. A batch keeps each touched account's cash in memory (its
+    vault balance at first touch plus every movement since) and writes one net credit or debit per account to
+    the vault at the end, after the margin check; market parameters (phase, tier, mark) are read once per
+    batch.
+    """
 
     CONTRACT = "PositionManager"
 
@@ -1546,16 +1794,48 @@ class PositionManager(BoundContract):
         fee_recipient_: Address,
         inactivity_period_: int,
         max_funding_delta_per_second_: int,
+        *,
+        position_math: Address,
     ) -> "PositionManager":
-        """Deploys a PositionManager from ``sender`` and waits for it."""
-        return cls._deploy(w3, sender, admin, vault_, market_registry_, risk_registry_, oracle_registry_, insurance_fund_, fee_recipient_, inactivity_period_, max_funding_delta_per_second_)
+        """Deploys a PositionManager from ``sender`` and waits for it. Linked against the deployed
+        ``PositionMath``.
+
+        Args:
+            admin: Receives the default admin role.
+            vault_: The CollateralVault (this contract needs its POSITION_MANAGER role).
+            market_registry_: The MarketRegistry.
+            risk_registry_: The MarketRiskRegistry.
+            oracle_registry_: The OracleRegistry.
+            insurance_fund_: The InsuranceFund (this contract needs its POSITION_MANAGER role).
+            fee_recipient_: The account credited with fees net of the insurance share.
+            inactivity_period_: Seconds without a batch before exit mode may start; not zero.
+            max_funding_delta_per_second_: The funding bound, idx per second; above zero.
+        """
+        return cls._deploy(
+            w3,
+            sender,
+            admin,
+            vault_,
+            market_registry_,
+            risk_registry_,
+            oracle_registry_,
+            insurance_fund_,
+            fee_recipient_,
+            inactivity_period_,
+            max_funding_delta_per_second_,
+            libraries={"PositionMath": position_math},
+        )
 
     def apply_funding_index(self, market_id: int, delta_idx: int) -> Receipt:
-        """Sends ``applyFundingIndex(uint32,int128)``. Sends the transaction and waits for its receipt."""
+        """Moves market `marketId`'s cumulative funding index by `deltaIdx` (positive: longs pay). Only a
+        FUNDING_PUSHER, not paused, not in exit mode, market Active; |delta| at most
+        `maxFundingDeltaPerSecond` times the seconds since the market's previous application (the first: since
+        deployment). Sends the transaction and waits for its receipt.
+        """
         return self._transact("applyFundingIndex(uint32,int128)", market_id, delta_idx)
 
     def batch_typehash(self) -> bytes:
-        """Reads ``BATCH_TYPEHASH()``."""
+        """EIP-712 type of a signed batch."""
         return self._call("BATCH_TYPEHASH()")
 
     def default_admin_role(self) -> bytes:
@@ -1563,168 +1843,271 @@ class PositionManager(BoundContract):
         return self._call("DEFAULT_ADMIN_ROLE()")
 
     def deployed_at(self) -> int:
-        """Reads ``deployedAt()``."""
+        """Deployment time: the start of every market's first funding interval."""
         return self._call("deployedAt()")
 
     def eip712_domain(self) -> tuple[bytes, str, str, int, str, bytes, list[int]]:
-        """Reads ``eip712Domain()``."""
+        """Reads ``eip712Domain()``.
+
+        returns the fields and values that describe the domain separator used by this contract for EIP-712
+        signature.
+        """
         return self._call("eip712Domain()")
 
     def enter_exit_mode(self) -> Receipt:
-        """Sends ``enterExitMode()``. Sends the transaction and waits for its receipt."""
+        """Turns exit mode on once no batch landed for `inactivityPeriod`. Anyone; final. Sends the transaction
+        and waits for its receipt.
+        """
         return self._transact("enterExitMode()")
 
     def execute_trade(self, seq: int, fills: list[Fill], signature: bytes) -> Receipt:
-        """Sends ``executeTrade(uint64,(uint32,uint8,address,address,int64,int64)[],bytes)``. Sends the
-        transaction and waits for its receipt.
+        """Applies a batch of fills atomically. Only a SUBMITTER, not paused, not in exit mode. The batch must be
+        `lastSeq() + 1` and signed (EIP-712 `Batch(uint64 seq,bytes32 prevHash,bytes32 fillsHash)`, fillsHash
+        = keccak256(abi.encode(fills))) by an ENGINE_SIGNER. Each fill settles both accounts' funding, moves
+        both positions (RiskMath.applyFill, realised PnL to cash), charges fees (taker pays, maker pays or is
+        rebated out of what the taker paid; the tier's insurance share, rounded down, to the insurance fund,
+        the rest to the fee recipient) and keeps open interest. At the end each touched account must have cash
+        >= 0 and, unless its total maintenance requirement did not grow in the batch, equity >= its total
+        initial requirement. Sends the transaction and waits for its receipt.
+
+        Args:
+            seq: The batch's sequence number.
+            fills: The fills, applied in order.
+            signature: The engine's signature over (seq, lastBatchHash(), keccak256(abi.encode(fills))).
         """
-        return self._transact("executeTrade(uint64,(uint32,uint8,address,address,int64,int64)[],bytes)", seq, fills, signature)
+        return self._transact(
+            "executeTrade(uint64,(uint32,uint8,address,address,int64,int64)[],bytes)",
+            seq,
+            fills,
+            signature,
+        )
 
     def exit_close(self, market_id: int, account: Address) -> Receipt:
-        """Sends ``exitClose(uint32,address)``. Sends the transaction and waits for its receipt."""
+        """Exit mode: closes `account`'s position in `marketId` at the latest snapshot's mark whatever its age (a
+        market with a resolution value at that value), funding settled, PnL to cash. Anyone. Sends the
+        transaction and waits for its receipt.
+        """
         return self._transact("exitClose(uint32,address)", market_id, account)
 
     def exit_mode(self) -> bool:
-        """Reads ``exitMode()``."""
+        """Whether exit mode is on."""
         return self._call("exitMode()")
 
     def exit_withdraw(self) -> Receipt:
-        """Sends ``exitWithdraw()``. Sends the transaction and waits for its receipt."""
+        """Exit mode: pays the caller's whole cash out through the vault at once (pro rata if the vault is
+        short). The caller must hold no position. Returns the tokens transferred. Sends the transaction and
+        waits for its receipt.
+        """
         return self._transact("exitWithdraw()")
 
     def fee_recipient(self) -> str:
-        """Reads ``feeRecipient()``."""
+        """The account credited with fees net of the insurance share."""
         return self._call("feeRecipient()")
 
     def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``."""
+        """Reads ``getRoleAdmin(bytes32)``.
+
+        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
+        admin, use {_setRoleAdmin}.
+        """
         return self._call("getRoleAdmin(bytes32)", role)
 
     def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
+        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
+        """
         return self._transact("grantRole(bytes32,address)", role, account)
 
     def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``."""
+        """Reads ``hasRole(bytes32,address)``.
+
+        Returns `true` if `account` has been granted `role`.
+        """
         return self._call("hasRole(bytes32,address)", role, account)
 
     def inactivity_period(self) -> int:
-        """Reads ``inactivityPeriod()``."""
+        """Seconds without a batch after which anyone may turn on exit mode."""
         return self._call("inactivityPeriod()")
 
     def insurance_fund(self) -> str:
-        """Reads ``insuranceFund()``."""
+        """Insurance accounting."""
         return self._call("insuranceFund()")
 
     def is_below_initial_after(self, account: Address, arg1: int) -> bool:
-        """Reads ``isBelowInitialAfter(address,uint256)``."""
+        """Whether `account` would be below its initial margin requirement once `amount` quote quantums (1e-6
+        USDC) leave its collateral.
+
+        When the vault asks, `amount` already sits in a pending withdrawal, outside the account's available
+        balance in the vault: an implementation that reads that balance must not subtract it again.
+
+        Args:
+            account: The account whose withdrawal is under review.
+            arg1:
+
+        Returns:
+            below: True when the withdrawal would leave the account below its initial requirement.
+        """
         return self._call("isBelowInitialAfter(address,uint256)", account, arg1)
 
     def last_batch_at(self) -> int:
-        """Reads ``lastBatchAt()``."""
+        """When the last batch landed (deployment time before the first)."""
         return self._call("lastBatchAt()")
 
     def last_batch_hash(self) -> bytes:
-        """Reads ``lastBatchHash()``."""
+        """The last applied batch's hash (zero before the first)."""
         return self._call("lastBatchHash()")
 
     def last_seq(self) -> int:
-        """Reads ``lastSeq()``."""
+        """The last applied batch's sequence number (0 before the first)."""
         return self._call("lastSeq()")
 
     def liquidation_fee_ppm(self) -> int:
-        """Reads ``liquidationFeePpm()``."""
+        """The liquidation fee rate, ppm of the liquidated notional."""
         return self._call("liquidationFeePpm()")
 
     def margin_of(self, account: Address) -> tuple[int, int, int]:
-        """Reads ``marginOf(address)``."""
+        """`account`'s cross-margin view at fresh marks: equity (cash + unrealised PnL + unsettled funding) and
+        total initial and maintenance requirements.
+        """
         return self._call("marginOf(address)", account)
 
     def market_registry(self) -> str:
-        """Reads ``marketRegistry()``."""
+        """Market phases."""
         return self._call("marketRegistry()")
 
     def market_state_of(self, market_id: int) -> MarketState:
-        """Reads ``marketStateOf(uint32)``."""
+        """Market `marketId`'s state."""
         return self._call("marketStateOf(uint32)", market_id, returns=MarketState)
 
     def markets_of(self, account: Address) -> list[int]:
-        """Reads ``marketsOf(address)``."""
+        """The markets where `account` holds a position."""
         return self._call("marketsOf(address)", account)
 
     def max_funding_delta_per_second(self) -> int:
-        """Reads ``maxFundingDeltaPerSecond()``."""
+        """The most the funding index may move per second, in 1e-6 quote quantums per contract."""
         return self._call("maxFundingDeltaPerSecond()")
 
     def max_liquidation_fee_ppm(self) -> int:
-        """Reads ``MAX_LIQUIDATION_FEE_PPM()``."""
+        """The highest liquidation fee rate the admin may set (5 % of the liquidated notional)."""
         return self._call("MAX_LIQUIDATION_FEE_PPM()")
 
     def max_markets_per_account(self) -> int:
-        """Reads ``MAX_MARKETS_PER_ACCOUNT()``."""
+        """An account holds positions in at most this many markets (bounds every cross-margin loop)."""
         return self._call("MAX_MARKETS_PER_ACCOUNT()")
 
     def oracle_registry(self) -> str:
-        """Reads ``oracleRegistry()``."""
+        """Resolution values."""
         return self._call("oracleRegistry()")
 
     def pause(self) -> Receipt:
-        """Sends ``pause()``. Sends the transaction and waits for its receipt."""
+        """Stops executeTrade and applyFundingIndex. PAUSER only. Sends the transaction and waits for its
+        receipt.
+        """
         return self._transact("pause()")
 
     def paused(self) -> bool:
-        """Reads ``paused()``."""
+        """Reads ``paused()``.
+
+        Returns true if the contract is paused, and false otherwise.
+        """
         return self._call("paused()")
 
     def position_of(self, market_id: int, account: Address) -> Position:
-        """Reads ``positionOf(uint32,address)``."""
+        """`account`'s position in `marketId`."""
         return self._call("positionOf(uint32,address)", market_id, account, returns=Position)
 
     def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
+        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
+        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
+        account had `role` and this call successfully revoked it. Requirements: - the caller must be
+        `callerConfirmation`. May emit a {RoleRevoked} event.
+        """
         return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
 
     def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
+        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
+        """
         return self._transact("revokeRole(bytes32,address)", role, account)
 
     def risk_registry(self) -> str:
-        """Reads ``riskRegistry()``."""
+        """Risk tiers and snapshots."""
         return self._call("riskRegistry()")
 
     def set_liquidation_fee_ppm(self, liquidation_fee_ppm_: int) -> Receipt:
-        """Sends ``setLiquidationFeePpm(int64)``. Sends the transaction and waits for its receipt."""
+        """Sets the liquidation fee rate, in [0, MAX_LIQUIDATION_FEE_PPM]. Admin only. Sends the transaction and
+        waits for its receipt.
+        """
         return self._transact("setLiquidationFeePpm(int64)", liquidation_fee_ppm_)
 
     def settle_position(self, market_id: int, account: Address) -> Receipt:
-        """Sends ``settlePosition(uint32,address)``. Sends the transaction and waits for its receipt."""
+        """Closes `account`'s position in a Resolved or Settled market at its resolution value, funding settled
+        first, PnL to cash (what the account cannot pay is bad debt). Anyone; also while paused. Sends the
+        transaction and waits for its receipt.
+        """
         return self._transact("settlePosition(uint32,address)", market_id, account)
 
     def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``."""
+        """Reads ``supportsInterface(bytes4)``.
+
+        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
+        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
+        how these ids are created. This function call must use less than 30 000 gas.
+        """
         return self._call("supportsInterface(bytes4)", interface_id)
 
     def unpause(self) -> Receipt:
-        """Sends ``unpause()``. Sends the transaction and waits for its receipt."""
+        """Resumes them. Admin only. Sends the transaction and waits for its receipt."""
         return self._transact("unpause()")
 
     def unsettled_funding_of(self, market_id: int, account: Address) -> int:
-        """Reads ``unsettledFundingOf(uint32,address)``."""
+        """The funding `account`'s position in `marketId` would pay (+) or receive (-) if settled now."""
         return self._call("unsettledFundingOf(uint32,address)", market_id, account)
 
     def vault(self) -> str:
-        """Reads ``vault()``."""
+        """The vault whose available balances are the accounts' cash."""
         return self._call("vault()")
 
 
+class PositionMath(BoundContract):
+    """The PositionManager's per-position arithmetic on top of RiskMath: one position's contribution to cross
+    margin, a fill's trading fees, and funding payments. Its external functions are a linked library so that
+    the PositionManager stays under the 24,576-byte code limit; it holds no state and never rounds by itself
+    except where named (funding: `fundingPaymentUp`).
+    """
+
+    CONTRACT = "PositionMath"
+
+    @classmethod
+    def deploy(cls, w3: Web3, sender: str) -> "PositionMath":
+        """Deploys a PositionMath from ``sender`` and waits for it. A linked library: contracts call its external
+        functions by DELEGATECALL, so this wrapper only deploys it.
+        """
+        return cls._deploy(w3, sender)
+
+
 class PushedOracleAdapter(BoundContract):
-    """The PushedOracleAdapter contract."""
+    """Owns one market's latest pushed probability and its source time, both in one slot. Only the price pusher
+    writes it, forward in time and within [0, 1e6] ppm; it judges neither freshness nor plausibility, which
+    are its readers' business. See IPushedOracleAdapter.
+    """
 
     CONTRACT = "PushedOracleAdapter"
 
     @classmethod
     def deploy(cls, w3: Web3, sender: str, admin: Address) -> "PushedOracleAdapter":
-        """Deploys a PushedOracleAdapter from ``sender`` and waits for it."""
+        """Deploys a PushedOracleAdapter from ``sender`` and waits for it.
+
+        Args:
+            admin: Receives the default admin role, which grants the price pusher role.
+        """
         return cls._deploy(w3, sender, admin)
 
     def default_admin_role(self) -> bytes:
@@ -1732,35 +2115,64 @@ class PushedOracleAdapter(BoundContract):
         return self._call("DEFAULT_ADMIN_ROLE()")
 
     def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``."""
+        """Reads ``getRoleAdmin(bytes32)``.
+
+        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
+        admin, use {_setRoleAdmin}.
+        """
         return self._call("getRoleAdmin(bytes32)", role)
 
     def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
+        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
+        """
         return self._transact("grantRole(bytes32,address)", role, account)
 
     def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``."""
+        """Reads ``hasRole(bytes32,address)``.
+
+        Returns `true` if `account` has been granted `role`.
+        """
         return self._call("hasRole(bytes32,address)", role, account)
 
     def latest(self) -> tuple[int, int]:
-        """Reads ``latest()``."""
+        """The latest value and the source time it was observed at (0, 0 before any value)."""
         return self._call("latest()")
 
     def push(self, value_ppm: int, timestamp: int) -> Receipt:
-        """Sends ``push(int64,uint64)``. Sends the transaction and waits for its receipt."""
+        """Makes `valuePpm`, observed at `timestamp`, the latest value. Price pusher only. Sends the transaction
+        and waits for its receipt.
+        """
         return self._transact("push(int64,uint64)", value_ppm, timestamp)
 
     def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
+        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
+        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
+        account had `role` and this call successfully revoked it. Requirements: - the caller must be
+        `callerConfirmation`. May emit a {RoleRevoked} event.
+        """
         return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
 
     def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt."""
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
+        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
+        """
         return self._transact("revokeRole(bytes32,address)", role, account)
 
     def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``."""
+        """Reads ``supportsInterface(bytes4)``.
+
+        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
+        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
+        how these ids are created. This function call must use less than 30 000 gas.
+        """
         return self._call("supportsInterface(bytes4)", interface_id)
 
 
@@ -1849,6 +2261,13 @@ __all__ = [
     "StringTooLong",
     "TooManyMarkets",
     "ZeroParameter",
+    "CapsInverted",
+    "FactorOutOfRange",
+    "FeeOutOfRange",
+    "Int64Overflow",
+    "NegativeAmount",
+    "OpenNotionalOutOfRange",
+    "ZeroFillSize",
     "CollateralVault",
     "DevUSDC",
     "InsuranceFund",
@@ -1856,5 +2275,6 @@ __all__ = [
     "MarketRiskRegistry",
     "OracleRegistry",
     "PositionManager",
+    "PositionMath",
     "PushedOracleAdapter",
 ]
