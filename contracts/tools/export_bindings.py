@@ -146,6 +146,12 @@ Address = str | BoundContract
 '''
 
 
+ROLE_CHECK = "hasRole(bytes32,address)"
+SHARED_BASE = "RoleGuarded"
+SHARED_DOC = ("The methods every role-checking perpcore contract shares (OpenZeppelin's AccessControl: roles are "
+              "the ids of Roles.sol, ``perpcore.chain.role_id``).")
+
+
 class Generator:
     """Writes contracts.py from the bindings: collects enums, structs and errors across all contracts
     (one class per name; two different definitions under one name stop the export)."""
@@ -222,16 +228,45 @@ class Generator:
                 f'    SIGNATURE = "{signature(item)}"\n'
                 f"    TYPES = {tuple(abi_type(p) for p in item['inputs'])!r}\n"
                 f"    FIELDS = {tuple(fields)!r}\n{annotations}")
+        shared = self.shared_methods()
+        if shared:
+            parts.append(f"\nclass {SHARED_BASE}(BoundContract):\n"
+                         f"{docstring(SHARED_DOC, 4)}\n" + "".join(shared.values()))
         for name, b in self.bindings.items():
-            parts.append(self.contract_class(name, b))
-        exported = [*self.enums, *self.structs, *self.errors, *self.bindings]
+            parts.append(self.contract_class(name, b, shared))
+        exported = [*self.enums, *self.structs, *self.errors, *([SHARED_BASE] if shared else []),
+                    *self.bindings]
         parts.append("\n__all__ = [\n" + "".join(f'    "{n}",\n' for n in ["Address", *exported]) + "]\n")
         return "\n".join(parts)
 
-    def contract_class(self, name: str, b: dict) -> str:
+    def methods(self, b: dict) -> dict[str, list[str]]:
+        """A contract's generated methods by signature (blank line, def line, docstring, body), in the
+        order they are written."""
+        functions = [i for i in b["abi"] if i["type"] == "function" and b["kind"] == "contract"]
+        overloaded = {f["name"] for f in functions if [g["name"] for g in functions].count(f["name"]) > 1}
+        return {signature(fn): self.method(fn, b, overloaded)
+                for fn in sorted(functions, key=lambda f: (snake_case(f["name"]), signature(f)))}
+
+    def shared_methods(self) -> dict[str, str]:
+        """The methods every role-checking contract generates alike, their NatSpec aside
+        (OpenZeppelin's AccessControl): written once, with the fullest docstring, in a base class
+        those contracts derive from."""
+        holders = [m for m in map(self.methods, self.bindings.values()) if ROLE_CHECK in m]
+        if len(holders) < 2:
+            return {}
+        shared = {}
+        for sig, method in holders[0].items():
+            alike = [h[sig] for h in holders if sig in h and h[sig][1::2] == method[1::2]]
+            if len(alike) == len(holders):
+                shared[sig] = "\n".join(max(alike, key=lambda m: len(m[2]))) + "\n"
+        return shared
+
+    def contract_class(self, name: str, b: dict, shared: dict[str, str]) -> str:
         userdoc, devdoc = b["userdoc"], b["devdoc"]
         about = " ".join(filter(None, [userdoc.get("notice"), devdoc.get("details")])) or f"The {name} contract."
-        lines = [f"\nclass {name}(BoundContract):", docstring(about, 4), "", f'    CONTRACT = "{name}"']
+        methods = self.methods(b)
+        base = SHARED_BASE if shared and ROLE_CHECK in methods else "BoundContract"
+        lines = [f"\nclass {name}({base}):", docstring(about, 4), "", f'    CONTRACT = "{name}"']
         constructor = next((i for i in b["abi"] if i["type"] == "constructor"), {"inputs": []})
         params = [(py_name(p["name"], i), p) for i, p in enumerate(constructor["inputs"])]
         sig = "".join(f", {n}: {self.py_type(p, arg=True)}" for n, p in params)
@@ -248,11 +283,9 @@ class Generator:
         doc = method_doc(summary, devdoc.get("methods", {}).get("constructor", {}), params, [])
         lines += ["", "    @classmethod", def_line("deploy", f"cls, w3: Web3, sender: str{sig}", f'"{name}"'),
                   docstring(doc, 8), return_line(f"cls._deploy(w3, sender{call})")]
-        functions = [i for i in b["abi"] if i["type"] == "function" and b["kind"] == "contract"]
-        overloaded = {f["name"] for f in functions if [g["name"] for g in functions].count(f["name"]) > 1}
-        for fn in sorted(functions, key=lambda f: (snake_case(f["name"]), signature(f))):
-            lines += self.method(fn, b, overloaded)
-        return "\n".join(lines) + "\n"
+        inherited = shared if base == SHARED_BASE else {}
+        return "\n".join(lines + [line for sig, method in methods.items() if sig not in inherited
+                                  for line in method]) + "\n"
 
     def method(self, fn: dict, b: dict, overloaded: set[str]) -> list[str]:
         sig = signature(fn)

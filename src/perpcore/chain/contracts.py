@@ -337,7 +337,7 @@ class ERC20InvalidSpender(ContractRevert):
 
 @revert_error
 class DrawCapExceeded(ContractRevert):
-    """A draw above what the current window still allows."""
+    """The contracts' DrawCapExceeded error."""
 
     SIGNATURE = "DrawCapExceeded(uint32,uint256,uint256)"
     TYPES = ('uint32', 'uint256', 'uint256')
@@ -349,7 +349,7 @@ class DrawCapExceeded(ContractRevert):
 
 @revert_error
 class InsufficientFund(ContractRevert):
-    """A draw above the market's balance."""
+    """The contracts' InsufficientFund error."""
 
     SIGNATURE = "InsufficientFund(uint32,uint256,uint256)"
     TYPES = ('uint32', 'uint256', 'uint256')
@@ -361,7 +361,7 @@ class InsufficientFund(ContractRevert):
 
 @revert_error
 class InvalidDrawCap(ContractRevert):
-    """A draw window of 0 seconds, or a cap above 2**192 - 1 (the cap shares a slot with the window)."""
+    """The contracts' InvalidDrawCap error."""
 
     SIGNATURE = "InvalidDrawCap(uint256,uint64)"
     TYPES = ('uint256', 'uint64')
@@ -372,7 +372,7 @@ class InvalidDrawCap(ContractRevert):
 
 @revert_error
 class IllegalTransition(ContractRevert):
-    """A transition the lifecycle does not allow."""
+    """The contracts' IllegalTransition error."""
 
     SIGNATURE = "IllegalTransition(uint32,uint8,uint8)"
     TYPES = ('uint32', 'uint8', 'uint8')
@@ -384,7 +384,7 @@ class IllegalTransition(ContractRevert):
 
 @revert_error
 class MarketExists(ContractRevert):
-    """A market id that already exists."""
+    """The contracts' MarketExists error."""
 
     SIGNATURE = "MarketExists(uint32)"
     TYPES = ('uint32',)
@@ -394,7 +394,7 @@ class MarketExists(ContractRevert):
 
 @revert_error
 class ResolutionValueMissing(ContractRevert):
-    """Resolved asked for before the OracleRegistry holds the market's resolution value."""
+    """The contracts' ResolutionValueMissing error."""
 
     SIGNATURE = "ResolutionValueMissing(uint32)"
     TYPES = ('uint32',)
@@ -404,7 +404,7 @@ class ResolutionValueMissing(ContractRevert):
 
 @revert_error
 class UnknownMarket(ContractRevert):
-    """A market id never created."""
+    """The contracts' UnknownMarket error."""
 
     SIGNATURE = "UnknownMarket(uint32)"
     TYPES = ('uint32',)
@@ -414,7 +414,7 @@ class UnknownMarket(ContractRevert):
 
 @revert_error
 class InvalidRiskTier(ContractRevert):
-    """A risk tier field out of range (factors in [0, 1e6], fees in [-1e6, 1e6], caps inverted, ...)."""
+    """The contracts' InvalidRiskTier error."""
 
     SIGNATURE = "InvalidRiskTier(uint32)"
     TYPES = ('uint32',)
@@ -424,7 +424,7 @@ class InvalidRiskTier(ContractRevert):
 
 @revert_error
 class InvalidSnapshotBounds(ContractRevert):
-    """A snapshot age bound of 0 or a move bound outside (0, 1e6] ppm per second."""
+    """The contracts' InvalidSnapshotBounds error."""
 
     SIGNATURE = "InvalidSnapshotBounds(uint64,int64)"
     TYPES = ('uint64', 'int64')
@@ -435,7 +435,7 @@ class InvalidSnapshotBounds(ContractRevert):
 
 @revert_error
 class MoveTooLarge(ContractRevert):
-    """A price moved more than the bound allows since the previous snapshot."""
+    """The contracts' MoveTooLarge error."""
 
     SIGNATURE = "MoveTooLarge(int64,int64,uint64)"
     TYPES = ('int64', 'int64', 'uint64')
@@ -447,7 +447,7 @@ class MoveTooLarge(ContractRevert):
 
 @revert_error
 class NoRiskTier(ContractRevert):
-    """No risk tier set for the market."""
+    """The contracts' NoRiskTier error."""
 
     SIGNATURE = "NoRiskTier(uint32)"
     TYPES = ('uint32',)
@@ -457,7 +457,7 @@ class NoRiskTier(ContractRevert):
 
 @revert_error
 class NoSnapshot(ContractRevert):
-    """No snapshot pushed yet for the market."""
+    """The contracts' NoSnapshot error."""
 
     SIGNATURE = "NoSnapshot(uint32)"
     TYPES = ('uint32',)
@@ -467,7 +467,7 @@ class NoSnapshot(ContractRevert):
 
 @revert_error
 class NonMonotonicTimestamp(ContractRevert):
-    """A snapshot timestamp not after the previous one, or in the future."""
+    """The contracts' NonMonotonicTimestamp error."""
 
     SIGNATURE = "NonMonotonicTimestamp(uint64,uint64)"
     TYPES = ('uint64', 'uint64')
@@ -478,7 +478,7 @@ class NonMonotonicTimestamp(ContractRevert):
 
 @revert_error
 class PhaseMismatch(ContractRevert):
-    """The pushed phase differs from the market's phase in the MarketRegistry."""
+    """The contracts' PhaseMismatch error."""
 
     SIGNATURE = "PhaseMismatch(uint8,uint8)"
     TYPES = ('uint8', 'uint8')
@@ -489,7 +489,7 @@ class PhaseMismatch(ContractRevert):
 
 @revert_error
 class PriceOutOfRange(ContractRevert):
-    """A price outside [0, 1e6] ppm."""
+    """The contracts' PriceOutOfRange error."""
 
     SIGNATURE = "PriceOutOfRange(int64)"
     TYPES = ('int64',)
@@ -499,7 +499,7 @@ class PriceOutOfRange(ContractRevert):
 
 @revert_error
 class StaleSnapshot(ContractRevert):
-    """The latest snapshot is older than `maxSnapshotAge`."""
+    """The contracts' StaleSnapshot error."""
 
     SIGNATURE = "StaleSnapshot(uint32,uint64,uint64)"
     TYPES = ('uint32', 'uint64', 'uint64')
@@ -511,7 +511,7 @@ class StaleSnapshot(ContractRevert):
 
 @revert_error
 class AlreadyResolved(ContractRevert):
-    """The market's resolution value was already recorded."""
+    """The contracts' AlreadyResolved error."""
 
     SIGNATURE = "AlreadyResolved(uint32)"
     TYPES = ('uint32',)
@@ -521,7 +521,7 @@ class AlreadyResolved(ContractRevert):
 
 @revert_error
 class NoAdapter(ContractRevert):
-    """No adapter set for the market."""
+    """The contracts' NoAdapter error."""
 
     SIGNATURE = "NoAdapter(uint32)"
     TYPES = ('uint32',)
@@ -531,7 +531,7 @@ class NoAdapter(ContractRevert):
 
 @revert_error
 class ValueOutOfRange(ContractRevert):
-    """A value outside [0, 1e6] ppm."""
+    """The contracts' ValueOutOfRange error."""
 
     SIGNATURE = "ValueOutOfRange(int64)"
     TYPES = ('int64',)
@@ -541,7 +541,7 @@ class ValueOutOfRange(ContractRevert):
 
 @revert_error
 class ZeroAdapter(ContractRevert):
-    """The zero address where an adapter is needed."""
+    """The contracts' ZeroAdapter error."""
 
     SIGNATURE = "ZeroAdapter()"
     TYPES = ()
@@ -550,7 +550,7 @@ class ZeroAdapter(ContractRevert):
 
 @revert_error
 class BadSequence(ContractRevert):
-    """A sequence number other than `expected`."""
+    """The contracts' BadSequence error."""
 
     SIGNATURE = "BadSequence(uint64,uint64)"
     TYPES = ('uint64', 'uint64')
@@ -561,7 +561,7 @@ class BadSequence(ContractRevert):
 
 @revert_error
 class BadSignature(ContractRevert):
-    """The batch's signer does not hold ENGINE_SIGNER."""
+    """The contracts' BadSignature error."""
 
     SIGNATURE = "BadSignature(address)"
     TYPES = ('address',)
@@ -571,7 +571,7 @@ class BadSignature(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignature(ContractRevert):
-    """The signature is invalid."""
+    """The contracts' ECDSAInvalidSignature error."""
 
     SIGNATURE = "ECDSAInvalidSignature()"
     TYPES = ()
@@ -580,7 +580,7 @@ class ECDSAInvalidSignature(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignatureLength(ContractRevert):
-    """The signature has an invalid length."""
+    """The contracts' ECDSAInvalidSignatureLength error."""
 
     SIGNATURE = "ECDSAInvalidSignatureLength(uint256)"
     TYPES = ('uint256',)
@@ -590,7 +590,7 @@ class ECDSAInvalidSignatureLength(ContractRevert):
 
 @revert_error
 class ECDSAInvalidSignatureS(ContractRevert):
-    """The signature has an S value that is in the upper half order."""
+    """The contracts' ECDSAInvalidSignatureS error."""
 
     SIGNATURE = "ECDSAInvalidSignatureS(bytes32)"
     TYPES = ('bytes32',)
@@ -600,7 +600,7 @@ class ECDSAInvalidSignatureS(ContractRevert):
 
 @revert_error
 class EmptyBatch(ContractRevert):
-    """An empty batch."""
+    """The contracts' EmptyBatch error."""
 
     SIGNATURE = "EmptyBatch()"
     TYPES = ()
@@ -609,7 +609,7 @@ class EmptyBatch(ContractRevert):
 
 @revert_error
 class ExitModeOff(ContractRevert):
-    """Exit mode is off."""
+    """The contracts' ExitModeOff error."""
 
     SIGNATURE = "ExitModeOff()"
     TYPES = ()
@@ -618,7 +618,7 @@ class ExitModeOff(ContractRevert):
 
 @revert_error
 class ExitModeOn(ContractRevert):
-    """Exit mode is on: trading and funding are over."""
+    """The contracts' ExitModeOn error."""
 
     SIGNATURE = "ExitModeOn()"
     TYPES = ()
@@ -627,7 +627,7 @@ class ExitModeOn(ContractRevert):
 
 @revert_error
 class FundingDeltaTooLarge(ContractRevert):
-    """A funding delta above `maxFundingDeltaPerSecond` times the elapsed seconds."""
+    """The contracts' FundingDeltaTooLarge error."""
 
     SIGNATURE = "FundingDeltaTooLarge(int128,int256)"
     TYPES = ('int128', 'int256')
@@ -638,7 +638,7 @@ class FundingDeltaTooLarge(ContractRevert):
 
 @revert_error
 class InsufficientCash(ContractRevert):
-    """A debit above the account's cash."""
+    """The contracts' InsufficientCash error."""
 
     SIGNATURE = "InsufficientCash(address,int256)"
     TYPES = ('address', 'int256')
@@ -649,7 +649,7 @@ class InsufficientCash(ContractRevert):
 
 @revert_error
 class InsufficientMargin(ContractRevert):
-    """The account would end the batch below its initial requirement having grown its risk."""
+    """The contracts' InsufficientMargin error."""
 
     SIGNATURE = "InsufficientMargin(address,int256,int256)"
     TYPES = ('address', 'int256', 'int256')
@@ -661,7 +661,7 @@ class InsufficientMargin(ContractRevert):
 
 @revert_error
 class InvalidFill(ContractRevert):
-    """A fill with a zero size, a zero or equal maker and taker."""
+    """The contracts' InvalidFill error."""
 
     SIGNATURE = "InvalidFill(uint256)"
     TYPES = ('uint256',)
@@ -680,7 +680,7 @@ class InvalidShortString(ContractRevert):
 
 @revert_error
 class LiquidationFeeOutOfRange(ContractRevert):
-    """A liquidation fee rate outside [0, MAX_LIQUIDATION_FEE_PPM]."""
+    """The contracts' LiquidationFeeOutOfRange error."""
 
     SIGNATURE = "LiquidationFeeOutOfRange(int64)"
     TYPES = ('int64',)
@@ -690,7 +690,7 @@ class LiquidationFeeOutOfRange(ContractRevert):
 
 @revert_error
 class MarketNotTradable(ContractRevert):
-    """The market is not in a phase that allows the action."""
+    """The contracts' MarketNotTradable error."""
 
     SIGNATURE = "MarketNotTradable(uint32)"
     TYPES = ('uint32',)
@@ -700,7 +700,7 @@ class MarketNotTradable(ContractRevert):
 
 @revert_error
 class NoPosition(ContractRevert):
-    """No position to close."""
+    """The contracts' NoPosition error."""
 
     SIGNATURE = "NoPosition(uint32,address)"
     TYPES = ('uint32', 'address')
@@ -711,7 +711,7 @@ class NoPosition(ContractRevert):
 
 @revert_error
 class NotBankruptcyPrice(ContractRevert):
-    """A deleverage fill not at the taker's bankruptcy price `expectedPpm`."""
+    """The contracts' NotBankruptcyPrice error."""
 
     SIGNATURE = "NotBankruptcyPrice(uint256,int64,int64)"
     TYPES = ('uint256', 'int64', 'int64')
@@ -723,9 +723,7 @@ class NotBankruptcyPrice(ContractRevert):
 
 @revert_error
 class NotDeleveragable(ContractRevert):
-    """A deleverage fill whose taker is not bankrupt beyond the insurance fund, or that does not reduce both
-    positions.
-    """
+    """The contracts' NotDeleveragable error."""
 
     SIGNATURE = "NotDeleveragable(uint256,address)"
     TYPES = ('uint256', 'address')
@@ -736,7 +734,7 @@ class NotDeleveragable(ContractRevert):
 
 @revert_error
 class NotLiquidatable(ContractRevert):
-    """A liquidation fill whose taker is not liquidatable, or that does not only reduce its position."""
+    """The contracts' NotLiquidatable error."""
 
     SIGNATURE = "NotLiquidatable(uint256,address)"
     TYPES = ('uint256', 'address')
@@ -747,7 +745,7 @@ class NotLiquidatable(ContractRevert):
 
 @revert_error
 class NotReduceOnly(ContractRevert):
-    """Resolving: the fill would not reduce both positions."""
+    """The contracts' NotReduceOnly error."""
 
     SIGNATURE = "NotReduceOnly(uint256)"
     TYPES = ('uint256',)
@@ -757,7 +755,7 @@ class NotReduceOnly(ContractRevert):
 
 @revert_error
 class NotResolved(ContractRevert):
-    """The market has no resolution value, or is not Resolved or Settled."""
+    """The contracts' NotResolved error."""
 
     SIGNATURE = "NotResolved(uint32)"
     TYPES = ('uint32',)
@@ -767,7 +765,7 @@ class NotResolved(ContractRevert):
 
 @revert_error
 class NothingToWithdraw(ContractRevert):
-    """Nothing to take out."""
+    """The contracts' NothingToWithdraw error."""
 
     SIGNATURE = "NothingToWithdraw()"
     TYPES = ()
@@ -776,7 +774,7 @@ class NothingToWithdraw(ContractRevert):
 
 @revert_error
 class OpenPositions(ContractRevert):
-    """Exit mode: close every position before taking the cash out."""
+    """The contracts' OpenPositions error."""
 
     SIGNATURE = "OpenPositions(address)"
     TYPES = ('address',)
@@ -786,7 +784,7 @@ class OpenPositions(ContractRevert):
 
 @revert_error
 class PriceOutsideBand(ContractRevert):
-    """The fill price is more than the tier's band from the mark."""
+    """The contracts' PriceOutsideBand error."""
 
     SIGNATURE = "PriceOutsideBand(uint256,int64,int64,int64)"
     TYPES = ('uint256', 'int64', 'int64', 'int64')
@@ -799,7 +797,7 @@ class PriceOutsideBand(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedIntDowncast(ContractRevert):
-    """Value doesn't fit in an int of `bits` size."""
+    """The contracts' SafeCastOverflowedIntDowncast error."""
 
     SIGNATURE = "SafeCastOverflowedIntDowncast(uint8,int256)"
     TYPES = ('uint8', 'int256')
@@ -810,7 +808,7 @@ class SafeCastOverflowedIntDowncast(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedIntToUint(ContractRevert):
-    """An int value doesn't fit in a uint of `bits` size."""
+    """The contracts' SafeCastOverflowedIntToUint error."""
 
     SIGNATURE = "SafeCastOverflowedIntToUint(int256)"
     TYPES = ('int256',)
@@ -820,7 +818,7 @@ class SafeCastOverflowedIntToUint(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedUintDowncast(ContractRevert):
-    """Value doesn't fit in a uint of `bits` size."""
+    """The contracts' SafeCastOverflowedUintDowncast error."""
 
     SIGNATURE = "SafeCastOverflowedUintDowncast(uint8,uint256)"
     TYPES = ('uint8', 'uint256')
@@ -831,7 +829,7 @@ class SafeCastOverflowedUintDowncast(ContractRevert):
 
 @revert_error
 class SafeCastOverflowedUintToInt(ContractRevert):
-    """A uint value doesn't fit in an int of `bits` size."""
+    """The contracts' SafeCastOverflowedUintToInt error."""
 
     SIGNATURE = "SafeCastOverflowedUintToInt(uint256)"
     TYPES = ('uint256',)
@@ -841,7 +839,7 @@ class SafeCastOverflowedUintToInt(ContractRevert):
 
 @revert_error
 class StillActive(ContractRevert):
-    """Exit mode needs `inactivityPeriod` without a batch, until `availableAt`."""
+    """The contracts' StillActive error."""
 
     SIGNATURE = "StillActive(uint64)"
     TYPES = ('uint64',)
@@ -861,7 +859,7 @@ class StringTooLong(ContractRevert):
 
 @revert_error
 class TooManyMarkets(ContractRevert):
-    """An account may hold positions in at most `MAX_MARKETS_PER_ACCOUNT` markets."""
+    """The contracts' TooManyMarkets error."""
 
     SIGNATURE = "TooManyMarkets(address)"
     TYPES = ('address',)
@@ -871,7 +869,7 @@ class TooManyMarkets(ContractRevert):
 
 @revert_error
 class ZeroParameter(ContractRevert):
-    """A constructor parameter of zero (inactivity period, funding bound)."""
+    """The contracts' ZeroParameter error."""
 
     SIGNATURE = "ZeroParameter()"
     TYPES = ()
@@ -880,7 +878,7 @@ class ZeroParameter(ContractRevert):
 
 @revert_error
 class CapsInverted(ContractRevert):
-    """An OI lower cap above a non-zero upper cap (an upper cap of 0 disables scaling)."""
+    """The contracts' CapsInverted error."""
 
     SIGNATURE = "CapsInverted(int64,int64)"
     TYPES = ('int64', 'int64')
@@ -891,7 +889,7 @@ class CapsInverted(ContractRevert):
 
 @revert_error
 class FactorOutOfRange(ContractRevert):
-    """A margin factor outside [0, 1e6] ppm."""
+    """The contracts' FactorOutOfRange error."""
 
     SIGNATURE = "FactorOutOfRange(int64)"
     TYPES = ('int64',)
@@ -901,7 +899,7 @@ class FactorOutOfRange(ContractRevert):
 
 @revert_error
 class FeeOutOfRange(ContractRevert):
-    """A fee rate outside [-1e6, 1e6] ppm."""
+    """The contracts' FeeOutOfRange error."""
 
     SIGNATURE = "FeeOutOfRange(int64)"
     TYPES = ('int64',)
@@ -911,7 +909,7 @@ class FeeOutOfRange(ContractRevert):
 
 @revert_error
 class Int64Overflow(ContractRevert):
-    """A result that does not fit int64."""
+    """The contracts' Int64Overflow error."""
 
     SIGNATURE = "Int64Overflow(int256)"
     TYPES = ('int256',)
@@ -921,7 +919,7 @@ class Int64Overflow(ContractRevert):
 
 @revert_error
 class NegativeAmount(ContractRevert):
-    """A notional, open interest or cap below zero."""
+    """The contracts' NegativeAmount error."""
 
     SIGNATURE = "NegativeAmount(int64)"
     TYPES = ('int64',)
@@ -931,7 +929,7 @@ class NegativeAmount(ContractRevert):
 
 @revert_error
 class OpenNotionalOutOfRange(ContractRevert):
-    """An open notional outside size * [0, 1e6], i.e. an entry price outside [0, 1e6]."""
+    """The contracts' OpenNotionalOutOfRange error."""
 
     SIGNATURE = "OpenNotionalOutOfRange(int64,int64)"
     TYPES = ('int64', 'int64')
@@ -942,14 +940,75 @@ class OpenNotionalOutOfRange(ContractRevert):
 
 @revert_error
 class ZeroFillSize(ContractRevert):
-    """A fill of zero contracts."""
+    """The contracts' ZeroFillSize error."""
 
     SIGNATURE = "ZeroFillSize()"
     TYPES = ()
     FIELDS = ()
 
 
-class CollateralVault(BoundContract):
+class RoleGuarded(BoundContract):
+    """The methods every role-checking perpcore contract shares (OpenZeppelin's AccessControl: roles are the ids
+    of Roles.sol, ``perpcore.chain.role_id``).
+    """
+
+    def default_admin_role(self) -> bytes:
+        """Reads ``DEFAULT_ADMIN_ROLE()``."""
+        return self._call("DEFAULT_ADMIN_ROLE()")
+
+    def get_role_admin(self, role: bytes) -> bytes:
+        """Reads ``getRoleAdmin(bytes32)``.
+
+        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
+        admin, use {_setRoleAdmin}.
+        """
+        return self._call("getRoleAdmin(bytes32)", role)
+
+    def grant_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
+        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
+        """
+        return self._transact("grantRole(bytes32,address)", role, account)
+
+    def has_role(self, role: bytes, account: Address) -> bool:
+        """Reads ``hasRole(bytes32,address)``.
+
+        Returns `true` if `account` has been granted `role`.
+        """
+        return self._call("hasRole(bytes32,address)", role, account)
+
+    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
+        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
+        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
+        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
+        account had `role` and this call successfully revoked it. Requirements: - the caller must be
+        `callerConfirmation`. May emit a {RoleRevoked} event.
+        """
+        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
+
+    def revoke_role(self, role: bytes, account: Address) -> Receipt:
+        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
+
+        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
+        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
+        """
+        return self._transact("revokeRole(bytes32,address)", role, account)
+
+    def supports_interface(self, interface_id: bytes) -> bool:
+        """Reads ``supportsInterface(bytes4)``.
+
+        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
+        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
+        how these ids are created. This function call must use less than 30 000 gas.
+        """
+        return self._call("supportsInterface(bytes4)", interface_id)
+
+
+class CollateralVault(RoleGuarded):
     """Holds perpcore's USDC. Tokens enter only through `deposit`/`depositFor` and leave only through `claim`,
     after a withdrawal request has waited out the delay and been executed; the operator's only power over a
     withdrawal is a rejection that the on-chain margin check must confirm. The PositionManager
@@ -1018,10 +1077,6 @@ class CollateralVault(BoundContract):
         """
         return self._transact("debitAvailable(address,uint256,bytes32)", account, amount, reason)
 
-    def default_admin_role(self) -> bytes:
-        """Reads ``DEFAULT_ADMIN_ROLE()``."""
-        return self._call("DEFAULT_ADMIN_ROLE()")
-
     def deposit(self, amount: int) -> Receipt:
         """Deposits `amount` quote quantums from the caller (who must have approved the vault) into the caller's
         available balance. Reverts while paused. Sends the transaction and waits for its receipt.
@@ -1062,29 +1117,6 @@ class CollateralVault(BoundContract):
             amount: The amount debited, in quote quantums; not zero, at most the available balance.
         """
         return self._transact("exitPayout(address,uint256)", account, amount)
-
-    def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``.
-
-        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
-        admin, use {_setRoleAdmin}.
-        """
-        return self._call("getRoleAdmin(bytes32)", role)
-
-    def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
-        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
-        """
-        return self._transact("grantRole(bytes32,address)", role, account)
-
-    def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``.
-
-        Returns `true` if `account` has been granted `role`.
-        """
-        return self._call("hasRole(bytes32,address)", role, account)
 
     def last_deposit_id(self) -> int:
         """The id of the latest deposit; 0 before the first."""
@@ -1136,17 +1168,6 @@ class CollateralVault(BoundContract):
         """
         return self._transact("rejectWithdrawal(uint256)", withdrawal_id)
 
-    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
-        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
-        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
-        account had `role` and this call successfully revoked it. Requirements: - the caller must be
-        `callerConfirmation`. May emit a {RoleRevoked} event.
-        """
-        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
-
     def request_withdrawal(self, amount: int) -> Receipt:
         """Moves `amount` from the caller's available balance into a new pending withdrawal, executable from
         `block.timestamp + withdrawalDelay()`. Works while paused. Sends the transaction and waits for its
@@ -1157,14 +1178,6 @@ class CollateralVault(BoundContract):
         """
         return self._transact("requestWithdrawal(uint256)", amount)
 
-    def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
-        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
-        """
-        return self._transact("revokeRole(bytes32,address)", role, account)
-
     def set_margin_oracle(self, oracle: Address) -> Receipt:
         """Sets the margin oracle consulted before a rejection. Only the admin. Sends the transaction and waits
         for its receipt.
@@ -1173,15 +1186,6 @@ class CollateralVault(BoundContract):
             oracle: The new oracle; not the zero address.
         """
         return self._transact("setMarginOracle(address)", oracle)
-
-    def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``.
-
-        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
-        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
-        how these ids are created. This function call must use less than 30 000 gas.
-        """
-        return self._call("supportsInterface(bytes4)", interface_id)
 
     def token(self) -> str:
         """The token held: USDC, 6 decimals."""
@@ -1302,12 +1306,8 @@ class DevUSDC(BoundContract):
         return self._transact("transferFrom(address,address,uint256)", from_, to, value)
 
 
-class InsuranceFund(BoundContract):
-    """Owns the accounting of each market's insurance balance and its draw window; the USDC behind it sits in the
-    CollateralVault and never passes through here. Only the PositionManager credits and draws, and a draw
-    never exceeds the market's balance nor what its window still allows: a window opens at a market's first
-    draw after the previous window ended and lasts `drawWindow` seconds. See IInsuranceFund.
-    """
+class InsuranceFund(RoleGuarded):
+    """The InsuranceFund contract."""
 
     CONTRACT = "InsuranceFund"
 
@@ -1320,229 +1320,87 @@ class InsuranceFund(BoundContract):
         max_draw_per_window_: int,
         draw_window_: int,
     ) -> "InsuranceFund":
-        """Deploys a InsuranceFund from ``sender`` and waits for it.
-
-        Args:
-            admin: Receives the default admin role, which sets the draw cap and grants the PositionManager
-                role.
-            max_draw_per_window_: The most a market may draw within one window, below 2**192.
-            draw_window_: A window's length in seconds, above 0.
-        """
+        """Deploys a InsuranceFund from ``sender`` and waits for it."""
         return cls._deploy(w3, sender, admin, max_draw_per_window_, draw_window_)
 
     def balance_of(self, market_id: int) -> int:
-        """Market `marketId`'s balance."""
+        """Reads ``balanceOf(uint32)``."""
         return self._call("balanceOf(uint32)", market_id)
 
     def credit(self, market_id: int, amount: int, reason: bytes) -> Receipt:
-        """Credits `amount` to market `marketId`. PositionManager only. Sends the transaction and waits for its
-        receipt.
-        """
+        """Sends ``credit(uint32,uint256,bytes32)``. Sends the transaction and waits for its receipt."""
         return self._transact("credit(uint32,uint256,bytes32)", market_id, amount, reason)
 
-    def default_admin_role(self) -> bytes:
-        """Reads ``DEFAULT_ADMIN_ROLE()``."""
-        return self._call("DEFAULT_ADMIN_ROLE()")
-
     def draw(self, market_id: int, amount: int) -> Receipt:
-        """Draws `amount` from market `marketId`. PositionManager only. Sends the transaction and waits for its
-        receipt.
-        """
+        """Sends ``draw(uint32,uint256)``. Sends the transaction and waits for its receipt."""
         return self._transact("draw(uint32,uint256)", market_id, amount)
 
     def draw_window(self) -> int:
-        """A window's length in seconds."""
+        """Reads ``drawWindow()``."""
         return self._call("drawWindow()")
 
     def draw_window_of(self, market_id: int) -> tuple[int, int]:
-        """Market `marketId`'s open window: when its first draw happened and how much it has drawn so far; (0, 0)
-        when no window is open (none yet, or the last one has ended).
-        """
+        """Reads ``drawWindowOf(uint32)``."""
         return self._call("drawWindowOf(uint32)", market_id)
 
     def drawable_of(self, market_id: int) -> int:
-        """How much market `marketId` may still draw in the current window."""
+        """Reads ``drawableOf(uint32)``."""
         return self._call("drawableOf(uint32)", market_id)
 
-    def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``.
-
-        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
-        admin, use {_setRoleAdmin}.
-        """
-        return self._call("getRoleAdmin(bytes32)", role)
-
-    def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
-        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
-        """
-        return self._transact("grantRole(bytes32,address)", role, account)
-
-    def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``.
-
-        Returns `true` if `account` has been granted `role`.
-        """
-        return self._call("hasRole(bytes32,address)", role, account)
-
     def max_draw_per_window(self) -> int:
-        """The most a market may draw within one window."""
+        """Reads ``maxDrawPerWindow()``."""
         return self._call("maxDrawPerWindow()")
 
-    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
-        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
-        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
-        account had `role` and this call successfully revoked it. Requirements: - the caller must be
-        `callerConfirmation`. May emit a {RoleRevoked} event.
-        """
-        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
-
-    def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
-        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
-        """
-        return self._transact("revokeRole(bytes32,address)", role, account)
-
     def set_draw_cap(self, max_draw_per_window_: int, draw_window_: int) -> Receipt:
-        """Sets the draw cap. Admin only. Sends the transaction and waits for its receipt."""
+        """Sends ``setDrawCap(uint256,uint64)``. Sends the transaction and waits for its receipt."""
         return self._transact("setDrawCap(uint256,uint64)", max_draw_per_window_, draw_window_)
 
-    def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``.
-
-        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
-        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
-        how these ids are created. This function call must use less than 30 000 gas.
-        """
-        return self._call("supportsInterface(bytes4)", interface_id)
-
     def total_balance(self) -> int:
-        """The sum of all markets' balances."""
+        """Reads ``totalBalance()``."""
         return self._call("totalBalance()")
 
 
-class MarketRegistry(BoundContract):
-    """Owns the list of perpcore's markets and each one's lifecycle phase. A phase only ever moves one step
-    forward along Draft → Active → Resolving → Resolved → Settled: the admin creates and activates, the
-    resolver does the rest, and Resolved waits for the OracleRegistry's resolution value. It holds no funds
-    and knows nothing of positions; the PositionManager reads `phaseOf` to decide what a market allows. See
-    IMarketRegistry.
-    """
+class MarketRegistry(RoleGuarded):
+    """The MarketRegistry contract."""
 
     CONTRACT = "MarketRegistry"
 
     @classmethod
     def deploy(cls, w3: Web3, sender: str, admin: Address, oracle_registry_: Address) -> "MarketRegistry":
-        """Deploys a MarketRegistry from ``sender`` and waits for it.
-
-        Args:
-            admin: Receives the default admin role, which creates and activates markets and grants every
-                role.
-            oracle_registry_: Where `markResolved` reads a market's resolution value.
-        """
+        """Deploys a MarketRegistry from ``sender`` and waits for it."""
         return cls._deploy(w3, sender, admin, oracle_registry_)
 
     def activate(self, market_id: int) -> Receipt:
-        """Draft → Active. Admin only. Sends the transaction and waits for its receipt."""
+        """Sends ``activate(uint32)``. Sends the transaction and waits for its receipt."""
         return self._transact("activate(uint32)", market_id)
 
     def create_market(self, market_id: int, metadata: bytes) -> Receipt:
-        """Creates market `marketId` in Draft. Admin only. Sends the transaction and waits for its receipt."""
+        """Sends ``createMarket(uint32,bytes32)``. Sends the transaction and waits for its receipt."""
         return self._transact("createMarket(uint32,bytes32)", market_id, metadata)
 
-    def default_admin_role(self) -> bytes:
-        """Reads ``DEFAULT_ADMIN_ROLE()``."""
-        return self._call("DEFAULT_ADMIN_ROLE()")
-
-    def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``.
-
-        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
-        admin, use {_setRoleAdmin}.
-        """
-        return self._call("getRoleAdmin(bytes32)", role)
-
-    def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
-        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
-        """
-        return self._transact("grantRole(bytes32,address)", role, account)
-
-    def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``.
-
-        Returns `true` if `account` has been granted `role`.
-        """
-        return self._call("hasRole(bytes32,address)", role, account)
-
     def mark_resolved(self, market_id: int) -> Receipt:
-        """Resolving → Resolved, once the OracleRegistry holds the resolution value. Resolver only. Sends the
-        transaction and waits for its receipt.
-        """
+        """Sends ``markResolved(uint32)``. Sends the transaction and waits for its receipt."""
         return self._transact("markResolved(uint32)", market_id)
 
     def mark_settled(self, market_id: int) -> Receipt:
-        """Resolved → Settled. Resolver only. Sends the transaction and waits for its receipt."""
+        """Sends ``markSettled(uint32)``. Sends the transaction and waits for its receipt."""
         return self._transact("markSettled(uint32)", market_id)
 
     def oracle_registry(self) -> str:
-        """The OracleRegistry whose resolution values gate `markResolved`."""
+        """Reads ``oracleRegistry()``."""
         return self._call("oracleRegistry()")
 
     def phase_of(self, market_id: int) -> Phase:
-        """The phase of `marketId` (`None` if never created)."""
+        """Reads ``phaseOf(uint32)``."""
         return self._call("phaseOf(uint32)", market_id, returns=Phase)
 
-    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
-        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
-        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
-        account had `role` and this call successfully revoked it. Requirements: - the caller must be
-        `callerConfirmation`. May emit a {RoleRevoked} event.
-        """
-        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
-
-    def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
-        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
-        """
-        return self._transact("revokeRole(bytes32,address)", role, account)
-
     def start_resolving(self, market_id: int) -> Receipt:
-        """Active → Resolving (reduce-only, no funding). Resolver only. Sends the transaction and waits for its
-        receipt.
-        """
+        """Sends ``startResolving(uint32)``. Sends the transaction and waits for its receipt."""
         return self._transact("startResolving(uint32)", market_id)
 
-    def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``.
 
-        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
-        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
-        how these ids are created. This function call must use less than 30 000 gas.
-        """
-        return self._call("supportsInterface(bytes4)", interface_id)
-
-
-class MarketRiskRegistry(BoundContract):
-    """Owns each market's risk tier and latest price snapshot. The admin sets tiers, checked field by field
-    before they are stored; the price pusher pushes snapshots, accepted only forward in time, in range, within
-    the move bound and in the market's current phase, each packed into one slot. It never computes margin:
-    RiskMath does, from what this contract hands out. See IMarketRiskRegistry.
-    """
+class MarketRiskRegistry(RoleGuarded):
+    """The MarketRiskRegistry contract."""
 
     CONTRACT = "MarketRiskRegistry"
 
@@ -1556,62 +1414,27 @@ class MarketRiskRegistry(BoundContract):
         max_snapshot_age_: int,
         max_move_ppm_per_second_: int,
     ) -> "MarketRiskRegistry":
-        """Deploys a MarketRiskRegistry from ``sender`` and waits for it.
-
-        Args:
-            admin: Receives the default admin role, which sets risk tiers and grants every role.
-            market_registry_: Where markets and their phases are read.
-            max_snapshot_age_: How old a snapshot may be when used, in seconds; above 0.
-            max_move_ppm_per_second_: The most a price may move per second between snapshots; in (0, 1e6]
-                ppm.
-        """
+        """Deploys a MarketRiskRegistry from ``sender`` and waits for it."""
         return cls._deploy(w3, sender, admin, market_registry_, max_snapshot_age_, max_move_ppm_per_second_)
 
-    def default_admin_role(self) -> bytes:
-        """Reads ``DEFAULT_ADMIN_ROLE()``."""
-        return self._call("DEFAULT_ADMIN_ROLE()")
-
     def fresh_snapshot(self, market_id: int) -> Snapshot:
-        """The latest snapshot; reverts `NoSnapshot` or `StaleSnapshot`."""
+        """Reads ``freshSnapshot(uint32)``."""
         return self._call("freshSnapshot(uint32)", market_id, returns=Snapshot)
 
-    def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``.
-
-        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
-        admin, use {_setRoleAdmin}.
-        """
-        return self._call("getRoleAdmin(bytes32)", role)
-
-    def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
-        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
-        """
-        return self._transact("grantRole(bytes32,address)", role, account)
-
-    def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``.
-
-        Returns `true` if `account` has been granted `role`.
-        """
-        return self._call("hasRole(bytes32,address)", role, account)
-
     def latest_snapshot(self, market_id: int) -> Snapshot:
-        """The latest snapshot whatever its age; reverts `NoSnapshot` if none (exit mode uses this)."""
+        """Reads ``latestSnapshot(uint32)``."""
         return self._call("latestSnapshot(uint32)", market_id, returns=Snapshot)
 
     def market_registry(self) -> str:
-        """The MarketRegistry whose markets and phases the tiers and snapshots must match."""
+        """Reads ``marketRegistry()``."""
         return self._call("marketRegistry()")
 
     def max_move_ppm_per_second(self) -> int:
-        """The most a price may move per second between snapshots, in ppm."""
+        """Reads ``maxMovePpmPerSecond()``."""
         return self._call("maxMovePpmPerSecond()")
 
     def max_snapshot_age(self) -> int:
-        """How old a snapshot may be when used, in seconds."""
+        """Reads ``maxSnapshotAge()``."""
         return self._call("maxSnapshotAge()")
 
     def push_snapshot(
@@ -1622,7 +1445,7 @@ class MarketRiskRegistry(BoundContract):
         timestamp: int,
         phase: Phase,
     ) -> Receipt:
-        """Pushes a snapshot for market `marketId`. Price pusher only. Sends the transaction and waits for its
+        """Sends ``pushSnapshot(uint32,int64,int64,uint64,uint8)``. Sends the transaction and waits for its
         receipt.
         """
         return self._transact(
@@ -1634,149 +1457,50 @@ class MarketRiskRegistry(BoundContract):
             phase,
         )
 
-    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
-        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
-        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
-        account had `role` and this call successfully revoked it. Requirements: - the caller must be
-        `callerConfirmation`. May emit a {RoleRevoked} event.
-        """
-        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
-
-    def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
-        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
-        """
-        return self._transact("revokeRole(bytes32,address)", role, account)
-
     def risk_tier_of(self, market_id: int) -> RiskTier:
-        """Market `marketId`'s risk tier; reverts `NoRiskTier` if unset."""
+        """Reads ``riskTierOf(uint32)``."""
         return self._call("riskTierOf(uint32)", market_id, returns=RiskTier)
 
     def set_risk_tier(self, market_id: int, tier: RiskTier) -> Receipt:
-        """Sets market `marketId`'s risk tier. Admin only; the market must exist in the MarketRegistry. Sends the
-        transaction and waits for its receipt.
+        """Sends ``setRiskTier(uint32,(int64,int64,int64,int64,int64,int64,int64,int64))``. Sends the transaction
+        and waits for its receipt.
         """
         return self._transact("setRiskTier(uint32,(int64,int64,int64,int64,int64,int64,int64,int64))", market_id, tier)
 
-    def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``.
 
-        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
-        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
-        how these ids are created. This function call must use less than 30 000 gas.
-        """
-        return self._call("supportsInterface(bytes4)", interface_id)
-
-
-class OracleRegistry(BoundContract):
-    """Owns which adapter serves each market's probability and each market's resolution value. The admin points a
-    market at an adapter (and may repoint it); the resolver records the resolution value once, after which it
-    never changes. It reads adapters but never trusts them for resolution. See IOracleRegistry.
-    """
+class OracleRegistry(RoleGuarded):
+    """The OracleRegistry contract."""
 
     CONTRACT = "OracleRegistry"
 
     @classmethod
     def deploy(cls, w3: Web3, sender: str, admin: Address) -> "OracleRegistry":
-        """Deploys a OracleRegistry from ``sender`` and waits for it.
-
-        Args:
-            admin: Receives the default admin role, which sets adapters and grants every role.
-        """
+        """Deploys a OracleRegistry from ``sender`` and waits for it."""
         return cls._deploy(w3, sender, admin)
 
     def adapter_of(self, market_id: int) -> str:
-        """Market `marketId`'s adapter (zero if none)."""
+        """Reads ``adapterOf(uint32)``."""
         return self._call("adapterOf(uint32)", market_id)
 
-    def default_admin_role(self) -> bytes:
-        """Reads ``DEFAULT_ADMIN_ROLE()``."""
-        return self._call("DEFAULT_ADMIN_ROLE()")
-
-    def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``.
-
-        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
-        admin, use {_setRoleAdmin}.
-        """
-        return self._call("getRoleAdmin(bytes32)", role)
-
-    def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
-        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
-        """
-        return self._transact("grantRole(bytes32,address)", role, account)
-
-    def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``.
-
-        Returns `true` if `account` has been granted `role`.
-        """
-        return self._call("hasRole(bytes32,address)", role, account)
-
     def latest_of(self, market_id: int) -> tuple[int, int]:
-        """The latest value of market `marketId`'s adapter; reverts `NoAdapter` without one."""
+        """Reads ``latestOf(uint32)``."""
         return self._call("latestOf(uint32)", market_id)
 
     def record_resolution(self, market_id: int, value_ppm: int) -> Receipt:
-        """Records market `marketId`'s resolution value, once. Resolver only. Sends the transaction and waits for
-        its receipt.
-        """
+        """Sends ``recordResolution(uint32,int64)``. Sends the transaction and waits for its receipt."""
         return self._transact("recordResolution(uint32,int64)", market_id, value_ppm)
 
-    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
-        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
-        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
-        account had `role` and this call successfully revoked it. Requirements: - the caller must be
-        `callerConfirmation`. May emit a {RoleRevoked} event.
-        """
-        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
-
     def resolution_of(self, market_id: int) -> tuple[bool, int]:
-        """Whether market `marketId` has a resolution value, and the value (0 when not)."""
+        """Reads ``resolutionOf(uint32)``."""
         return self._call("resolutionOf(uint32)", market_id)
 
-    def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
-        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
-        """
-        return self._transact("revokeRole(bytes32,address)", role, account)
-
     def set_adapter(self, market_id: int, adapter: Address) -> Receipt:
-        """Sets market `marketId`'s adapter. Admin only. Sends the transaction and waits for its receipt."""
+        """Sends ``setAdapter(uint32,address)``. Sends the transaction and waits for its receipt."""
         return self._transact("setAdapter(uint32,address)", market_id, adapter)
 
-    def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``.
 
-        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
-        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
-        how these ids are created. This function call must use less than 30 000 gas.
-        """
-        return self._call("supportsInterface(bytes4)", interface_id)
-
-
-class PositionManager(BoundContract):
-    """Owns perpcore's on-chain positions, funding indices, open interest and clearing/funding pools, and is the
-    only contract that moves trading money between the vault's available balances and the insurance fund's
-    accounting. It never holds tokens and never computes margin arithmetic itself: RiskMath does, with
-    perpcore's integer results. See IPositionManager. A batch keeps each touched account's cash in memory (its
-    vault balance at first touch plus every movement since) and writes one net credit or debit per account to
-    the vault at the end, after the margin check; market parameters (phase, tier, mark) are read once per
-    batch.
-    """
+class PositionManager(RoleGuarded):
+    """The PositionManager contract."""
 
     CONTRACT = "PositionManager"
 
@@ -1799,17 +1523,6 @@ class PositionManager(BoundContract):
     ) -> "PositionManager":
         """Deploys a PositionManager from ``sender`` and waits for it. Linked against the deployed
         ``PositionMath``.
-
-        Args:
-            admin: Receives the default admin role.
-            vault_: The CollateralVault (this contract needs its POSITION_MANAGER role).
-            market_registry_: The MarketRegistry.
-            risk_registry_: The MarketRiskRegistry.
-            oracle_registry_: The OracleRegistry.
-            insurance_fund_: The InsuranceFund (this contract needs its POSITION_MANAGER role).
-            fee_recipient_: The account credited with fees net of the insurance share.
-            inactivity_period_: Seconds without a batch before exit mode may start; not zero.
-            max_funding_delta_per_second_: The funding bound, idx per second; above zero.
         """
         return cls._deploy(
             w3,
@@ -1827,53 +1540,28 @@ class PositionManager(BoundContract):
         )
 
     def apply_funding_index(self, market_id: int, delta_idx: int) -> Receipt:
-        """Moves market `marketId`'s cumulative funding index by `deltaIdx` (positive: longs pay). Only a
-        FUNDING_PUSHER, not paused, not in exit mode, market Active; |delta| at most
-        `maxFundingDeltaPerSecond` times the seconds since the market's previous application (the first: since
-        deployment). Sends the transaction and waits for its receipt.
-        """
+        """Sends ``applyFundingIndex(uint32,int128)``. Sends the transaction and waits for its receipt."""
         return self._transact("applyFundingIndex(uint32,int128)", market_id, delta_idx)
 
     def batch_typehash(self) -> bytes:
-        """EIP-712 type of a signed batch."""
+        """Reads ``BATCH_TYPEHASH()``."""
         return self._call("BATCH_TYPEHASH()")
 
-    def default_admin_role(self) -> bytes:
-        """Reads ``DEFAULT_ADMIN_ROLE()``."""
-        return self._call("DEFAULT_ADMIN_ROLE()")
-
     def deployed_at(self) -> int:
-        """Deployment time: the start of every market's first funding interval."""
+        """Reads ``deployedAt()``."""
         return self._call("deployedAt()")
 
     def eip712_domain(self) -> tuple[bytes, str, str, int, str, bytes, list[int]]:
-        """Reads ``eip712Domain()``.
-
-        returns the fields and values that describe the domain separator used by this contract for EIP-712
-        signature.
-        """
+        """Reads ``eip712Domain()``."""
         return self._call("eip712Domain()")
 
     def enter_exit_mode(self) -> Receipt:
-        """Turns exit mode on once no batch landed for `inactivityPeriod`. Anyone; final. Sends the transaction
-        and waits for its receipt.
-        """
+        """Sends ``enterExitMode()``. Sends the transaction and waits for its receipt."""
         return self._transact("enterExitMode()")
 
     def execute_trade(self, seq: int, fills: list[Fill], signature: bytes) -> Receipt:
-        """Applies a batch of fills atomically. Only a SUBMITTER, not paused, not in exit mode. The batch must be
-        `lastSeq() + 1` and signed (EIP-712 `Batch(uint64 seq,bytes32 prevHash,bytes32 fillsHash)`, fillsHash
-        = keccak256(abi.encode(fills))) by an ENGINE_SIGNER. Each fill settles both accounts' funding, moves
-        both positions (RiskMath.applyFill, realised PnL to cash), charges fees (taker pays, maker pays or is
-        rebated out of what the taker paid; the tier's insurance share, rounded down, to the insurance fund,
-        the rest to the fee recipient) and keeps open interest. At the end each touched account must have cash
-        >= 0 and, unless its total maintenance requirement did not grow in the batch, equity >= its total
-        initial requirement. Sends the transaction and waits for its receipt.
-
-        Args:
-            seq: The batch's sequence number.
-            fills: The fills, applied in order.
-            signature: The engine's signature over (seq, lastBatchHash(), keccak256(abi.encode(fills))).
+        """Sends ``executeTrade(uint64,(uint32,uint8,address,address,int64,int64)[],bytes)``. Sends the
+        transaction and waits for its receipt.
         """
         return self._transact(
             "executeTrade(uint64,(uint32,uint8,address,address,int64,int64)[],bytes)",
@@ -1883,205 +1571,120 @@ class PositionManager(BoundContract):
         )
 
     def exit_close(self, market_id: int, account: Address) -> Receipt:
-        """Exit mode: closes `account`'s position in `marketId` at the latest snapshot's mark whatever its age (a
-        market with a resolution value at that value), funding settled, PnL to cash. Anyone. Sends the
-        transaction and waits for its receipt.
-        """
+        """Sends ``exitClose(uint32,address)``. Sends the transaction and waits for its receipt."""
         return self._transact("exitClose(uint32,address)", market_id, account)
 
     def exit_mode(self) -> bool:
-        """Whether exit mode is on."""
+        """Reads ``exitMode()``."""
         return self._call("exitMode()")
 
     def exit_withdraw(self) -> Receipt:
-        """Exit mode: pays the caller's whole cash out through the vault at once (pro rata if the vault is
-        short). The caller must hold no position. Returns the tokens transferred. Sends the transaction and
-        waits for its receipt.
-        """
+        """Sends ``exitWithdraw()``. Sends the transaction and waits for its receipt."""
         return self._transact("exitWithdraw()")
 
     def fee_recipient(self) -> str:
-        """The account credited with fees net of the insurance share."""
+        """Reads ``feeRecipient()``."""
         return self._call("feeRecipient()")
 
-    def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``.
-
-        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
-        admin, use {_setRoleAdmin}.
-        """
-        return self._call("getRoleAdmin(bytes32)", role)
-
-    def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
-        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
-        """
-        return self._transact("grantRole(bytes32,address)", role, account)
-
-    def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``.
-
-        Returns `true` if `account` has been granted `role`.
-        """
-        return self._call("hasRole(bytes32,address)", role, account)
-
     def inactivity_period(self) -> int:
-        """Seconds without a batch after which anyone may turn on exit mode."""
+        """Reads ``inactivityPeriod()``."""
         return self._call("inactivityPeriod()")
 
     def insurance_fund(self) -> str:
-        """Insurance accounting."""
+        """Reads ``insuranceFund()``."""
         return self._call("insuranceFund()")
 
     def is_below_initial_after(self, account: Address, arg1: int) -> bool:
-        """Whether `account` would be below its initial margin requirement once `amount` quote quantums (1e-6
-        USDC) leave its collateral.
-
-        When the vault asks, `amount` already sits in a pending withdrawal, outside the account's available
-        balance in the vault: an implementation that reads that balance must not subtract it again.
-
-        Args:
-            account: The account whose withdrawal is under review.
-            arg1:
-
-        Returns:
-            below: True when the withdrawal would leave the account below its initial requirement.
-        """
+        """Reads ``isBelowInitialAfter(address,uint256)``."""
         return self._call("isBelowInitialAfter(address,uint256)", account, arg1)
 
     def last_batch_at(self) -> int:
-        """When the last batch landed (deployment time before the first)."""
+        """Reads ``lastBatchAt()``."""
         return self._call("lastBatchAt()")
 
     def last_batch_hash(self) -> bytes:
-        """The last applied batch's hash (zero before the first)."""
+        """Reads ``lastBatchHash()``."""
         return self._call("lastBatchHash()")
 
     def last_seq(self) -> int:
-        """The last applied batch's sequence number (0 before the first)."""
+        """Reads ``lastSeq()``."""
         return self._call("lastSeq()")
 
     def liquidation_fee_ppm(self) -> int:
-        """The liquidation fee rate, ppm of the liquidated notional."""
+        """Reads ``liquidationFeePpm()``."""
         return self._call("liquidationFeePpm()")
 
     def margin_of(self, account: Address) -> tuple[int, int, int]:
-        """`account`'s cross-margin view at fresh marks: equity (cash + unrealised PnL + unsettled funding) and
-        total initial and maintenance requirements.
-        """
+        """Reads ``marginOf(address)``."""
         return self._call("marginOf(address)", account)
 
     def market_registry(self) -> str:
-        """Market phases."""
+        """Reads ``marketRegistry()``."""
         return self._call("marketRegistry()")
 
     def market_state_of(self, market_id: int) -> MarketState:
-        """Market `marketId`'s state."""
+        """Reads ``marketStateOf(uint32)``."""
         return self._call("marketStateOf(uint32)", market_id, returns=MarketState)
 
     def markets_of(self, account: Address) -> list[int]:
-        """The markets where `account` holds a position."""
+        """Reads ``marketsOf(address)``."""
         return self._call("marketsOf(address)", account)
 
     def max_funding_delta_per_second(self) -> int:
-        """The most the funding index may move per second, in 1e-6 quote quantums per contract."""
+        """Reads ``maxFundingDeltaPerSecond()``."""
         return self._call("maxFundingDeltaPerSecond()")
 
     def max_liquidation_fee_ppm(self) -> int:
-        """The highest liquidation fee rate the admin may set (5 % of the liquidated notional)."""
+        """Reads ``MAX_LIQUIDATION_FEE_PPM()``."""
         return self._call("MAX_LIQUIDATION_FEE_PPM()")
 
     def max_markets_per_account(self) -> int:
-        """An account holds positions in at most this many markets (bounds every cross-margin loop)."""
+        """Reads ``MAX_MARKETS_PER_ACCOUNT()``."""
         return self._call("MAX_MARKETS_PER_ACCOUNT()")
 
     def oracle_registry(self) -> str:
-        """Resolution values."""
+        """Reads ``oracleRegistry()``."""
         return self._call("oracleRegistry()")
 
     def pause(self) -> Receipt:
-        """Stops executeTrade and applyFundingIndex. PAUSER only. Sends the transaction and waits for its
-        receipt.
-        """
+        """Sends ``pause()``. Sends the transaction and waits for its receipt."""
         return self._transact("pause()")
 
     def paused(self) -> bool:
-        """Reads ``paused()``.
-
-        Returns true if the contract is paused, and false otherwise.
-        """
+        """Reads ``paused()``."""
         return self._call("paused()")
 
     def position_of(self, market_id: int, account: Address) -> Position:
-        """`account`'s position in `marketId`."""
+        """Reads ``positionOf(uint32,address)``."""
         return self._call("positionOf(uint32,address)", market_id, account, returns=Position)
 
-    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
-        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
-        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
-        account had `role` and this call successfully revoked it. Requirements: - the caller must be
-        `callerConfirmation`. May emit a {RoleRevoked} event.
-        """
-        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
-
-    def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
-        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
-        """
-        return self._transact("revokeRole(bytes32,address)", role, account)
-
     def risk_registry(self) -> str:
-        """Risk tiers and snapshots."""
+        """Reads ``riskRegistry()``."""
         return self._call("riskRegistry()")
 
     def set_liquidation_fee_ppm(self, liquidation_fee_ppm_: int) -> Receipt:
-        """Sets the liquidation fee rate, in [0, MAX_LIQUIDATION_FEE_PPM]. Admin only. Sends the transaction and
-        waits for its receipt.
-        """
+        """Sends ``setLiquidationFeePpm(int64)``. Sends the transaction and waits for its receipt."""
         return self._transact("setLiquidationFeePpm(int64)", liquidation_fee_ppm_)
 
     def settle_position(self, market_id: int, account: Address) -> Receipt:
-        """Closes `account`'s position in a Resolved or Settled market at its resolution value, funding settled
-        first, PnL to cash (what the account cannot pay is bad debt). Anyone; also while paused. Sends the
-        transaction and waits for its receipt.
-        """
+        """Sends ``settlePosition(uint32,address)``. Sends the transaction and waits for its receipt."""
         return self._transact("settlePosition(uint32,address)", market_id, account)
 
-    def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``.
-
-        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
-        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
-        how these ids are created. This function call must use less than 30 000 gas.
-        """
-        return self._call("supportsInterface(bytes4)", interface_id)
-
     def unpause(self) -> Receipt:
-        """Resumes them. Admin only. Sends the transaction and waits for its receipt."""
+        """Sends ``unpause()``. Sends the transaction and waits for its receipt."""
         return self._transact("unpause()")
 
     def unsettled_funding_of(self, market_id: int, account: Address) -> int:
-        """The funding `account`'s position in `marketId` would pay (+) or receive (-) if settled now."""
+        """Reads ``unsettledFundingOf(uint32,address)``."""
         return self._call("unsettledFundingOf(uint32,address)", market_id, account)
 
     def vault(self) -> str:
-        """The vault whose available balances are the accounts' cash."""
+        """Reads ``vault()``."""
         return self._call("vault()")
 
 
 class PositionMath(BoundContract):
-    """The PositionManager's per-position arithmetic on top of RiskMath: one position's contribution to cross
-    margin, a fill's trading fees, and funding payments. Its external functions are a linked library so that
-    the PositionManager stays under the 24,576-byte code limit; it holds no state and never rounds by itself
-    except where named (funding: `fundingPaymentUp`).
-    """
+    """The PositionMath contract."""
 
     CONTRACT = "PositionMath"
 
@@ -2093,87 +1696,23 @@ class PositionMath(BoundContract):
         return cls._deploy(w3, sender)
 
 
-class PushedOracleAdapter(BoundContract):
-    """Owns one market's latest pushed probability and its source time, both in one slot. Only the price pusher
-    writes it, forward in time and within [0, 1e6] ppm; it judges neither freshness nor plausibility, which
-    are its readers' business. See IPushedOracleAdapter.
-    """
+class PushedOracleAdapter(RoleGuarded):
+    """The PushedOracleAdapter contract."""
 
     CONTRACT = "PushedOracleAdapter"
 
     @classmethod
     def deploy(cls, w3: Web3, sender: str, admin: Address) -> "PushedOracleAdapter":
-        """Deploys a PushedOracleAdapter from ``sender`` and waits for it.
-
-        Args:
-            admin: Receives the default admin role, which grants the price pusher role.
-        """
+        """Deploys a PushedOracleAdapter from ``sender`` and waits for it."""
         return cls._deploy(w3, sender, admin)
 
-    def default_admin_role(self) -> bytes:
-        """Reads ``DEFAULT_ADMIN_ROLE()``."""
-        return self._call("DEFAULT_ADMIN_ROLE()")
-
-    def get_role_admin(self, role: bytes) -> bytes:
-        """Reads ``getRoleAdmin(bytes32)``.
-
-        Returns the admin role that controls `role`. See {grantRole} and {revokeRole}. To change a role's
-        admin, use {_setRoleAdmin}.
-        """
-        return self._call("getRoleAdmin(bytes32)", role)
-
-    def grant_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``grantRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Grants `role` to `account`. If `account` had not been already granted `role`, emits a {RoleGranted}
-        event. Requirements: - the caller must have ``role``'s admin role. May emit a {RoleGranted} event.
-        """
-        return self._transact("grantRole(bytes32,address)", role, account)
-
-    def has_role(self, role: bytes, account: Address) -> bool:
-        """Reads ``hasRole(bytes32,address)``.
-
-        Returns `true` if `account` has been granted `role`.
-        """
-        return self._call("hasRole(bytes32,address)", role, account)
-
     def latest(self) -> tuple[int, int]:
-        """The latest value and the source time it was observed at (0, 0 before any value)."""
+        """Reads ``latest()``."""
         return self._call("latest()")
 
     def push(self, value_ppm: int, timestamp: int) -> Receipt:
-        """Makes `valuePpm`, observed at `timestamp`, the latest value. Price pusher only. Sends the transaction
-        and waits for its receipt.
-        """
+        """Sends ``push(int64,uint64)``. Sends the transaction and waits for its receipt."""
         return self._transact("push(int64,uint64)", value_ppm, timestamp)
-
-    def renounce_role(self, role: bytes, caller_confirmation: Address) -> Receipt:
-        """Sends ``renounceRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from the calling account. Roles are often managed via {grantRole} and {revokeRole}:
-        this function's purpose is to provide a mechanism for accounts to lose their privileges if they are
-        compromised (such as when a trusted device is misplaced). Emits a {RoleRevoked} event if the calling
-        account had `role` and this call successfully revoked it. Requirements: - the caller must be
-        `callerConfirmation`. May emit a {RoleRevoked} event.
-        """
-        return self._transact("renounceRole(bytes32,address)", role, caller_confirmation)
-
-    def revoke_role(self, role: bytes, account: Address) -> Receipt:
-        """Sends ``revokeRole(bytes32,address)``. Sends the transaction and waits for its receipt.
-
-        Revokes `role` from `account`. If `account` had been granted `role`, emits a {RoleRevoked} event.
-        Requirements: - the caller must have ``role``'s admin role. May emit a {RoleRevoked} event.
-        """
-        return self._transact("revokeRole(bytes32,address)", role, account)
-
-    def supports_interface(self, interface_id: bytes) -> bool:
-        """Reads ``supportsInterface(bytes4)``.
-
-        Returns true if this contract implements the interface defined by `interfaceId`. See the corresponding
-        https://eips.ethereum.org/EIPS/eip-165#how-interfaces-are-identified[ERC section] to learn more about
-        how these ids are created. This function call must use less than 30 000 gas.
-        """
-        return self._call("supportsInterface(bytes4)", interface_id)
 
 
 __all__ = [
@@ -2268,6 +1807,7 @@ __all__ = [
     "NegativeAmount",
     "OpenNotionalOutOfRange",
     "ZeroFillSize",
+    "RoleGuarded",
     "CollateralVault",
     "DevUSDC",
     "InsuranceFund",
