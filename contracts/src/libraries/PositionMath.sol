@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IMarketRiskRegistry} from "../interfaces/IMarketRiskRegistry.sol";
+import {IPositionManager} from "../interfaces/IPositionManager.sol";
 import {RiskMath} from "./RiskMath.sol";
 
 /// @title PositionMath
@@ -13,10 +14,13 @@ import {RiskMath} from "./RiskMath.sol";
 /// where named (funding: `fundingPaymentUp`).
 library PositionMath {
     using SafeCast for int256;
+    using SafeCast for uint256;
 
     /// @notice 100 %, probability 1, and the funding index units (idx) per quote quantum and contract.
     int256 internal constant ONE = 1_000_000;
     uint256 internal constant UNSIGNED_ONE = 1_000_000;
+    /// @notice The most markets a market list holds: 8 lanes of 32 bits.
+    uint256 internal constant MAX_MARKETS_PER_ACCOUNT = 8;
 
     /// @notice One position's share of its account's cross margin at `markPpm`: unrealised PnL, and the initial
     /// (OI-scaled at `openInterest` long contracts valued at the mark) and maintenance requirements, rounded up.
@@ -37,6 +41,124 @@ library PositionMath {
         maintenanceQq = RiskMath.maintenanceRequirementUp(size, markPpm, tier.mmfPpm);
     }
 
+    /// @notice What a fill moves, for the PositionManager's batch: each account's cash (realised PnL minus fees)
+    /// and the growth of its maintenance requirement at the mark, the fees' insurance share and the fee
+    /// recipient's part.
+    struct Moves {
+        int256 takerCashQq;
+        int256 makerCashQq;
+        int256 takerGrowthQq;
+        int256 makerGrowthQq;
+        uint256 insuranceQq;
+        uint256 recipientQq;
+    }
+
+    /// @notice Applies a checked fill in the PositionManager's storage (by delegatecall): both positions of
+    /// `positions` (the fill's market) move by RiskMath.applyFill (the maker's by the opposite size), the realised
+    /// PnL leaves the clearing pool, open interest and both market lists follow, fees are charged unless the fill
+    /// is a deleverage (`fillFees`), and `Filled` is logged. Funding must be settled first.
+    function fill(
+        IPositionManager.Fill calldata f,
+        int64 markPpm,
+        IMarketRiskRegistry.RiskTier memory tier,
+        mapping(address => IPositionManager.Position) storage positions,
+        IPositionManager.MarketState storage ms,
+        mapping(address => uint256) storage accountMarkets
+    ) external returns (Moves memory m) {
+        IPositionManager.FillRecord memory r;
+        (r.kind, r.size, r.pricePpm) = (f.kind, f.size, f.pricePpm);
+        if (f.kind != IPositionManager.FillKind.Deleverage) {
+            (r.takerFeeQq, r.makerFeeQq, m.insuranceQq, m.recipientQq) =
+                fillFees(f.size, f.pricePpm, tier, f.kind == IPositionManager.FillKind.Liquidation);
+        }
+        int64 before;
+        (before, r.takerSize, r.takerOpenNotionalQq, r.takerRealizedPnlQq) =
+            _move(positions[f.taker], ms, accountMarkets, f.taker, f.marketId, f.size, f.pricePpm);
+        m.takerGrowthQq = _maintenanceGrowth(before, r.takerSize, markPpm, tier.mmfPpm);
+        (before, r.makerSize, r.makerOpenNotionalQq, r.makerRealizedPnlQq) =
+            _move(positions[f.maker], ms, accountMarkets, f.maker, f.marketId, -f.size, f.pricePpm);
+        m.makerGrowthQq = _maintenanceGrowth(before, r.makerSize, markPpm, tier.mmfPpm);
+        m.takerCashQq = int256(r.takerRealizedPnlQq) - r.takerFeeQq;
+        m.makerCashQq = int256(r.makerRealizedPnlQq) - r.makerFeeQq;
+        emit IPositionManager.Filled(f.marketId, f.maker, f.taker, r);
+    }
+
+    /// @notice Closes a whole position at `pricePpm` in the PositionManager's storage (settlement or exit): the
+    /// realised PnL leaves the clearing pool, open interest and the market list follow. Returns the realised PnL.
+    function close(
+        IPositionManager.Position storage p,
+        IPositionManager.MarketState storage ms,
+        mapping(address => uint256) storage accountMarkets,
+        address account,
+        uint32 marketId,
+        int64 pricePpm
+    ) external returns (int64 realizedPnlQq) {
+        (,,, realizedPnlQq) = _move(p, ms, accountMarkets, account, marketId, -p.size, pricePpm);
+    }
+
+    /// @dev Moves one position from `before` by `signed` contracts at `pricePpm`, with the clearing pool, open
+    /// interest and the account's market list.
+    function _move(
+        IPositionManager.Position storage p,
+        IPositionManager.MarketState storage ms,
+        mapping(address => uint256) storage accountMarkets,
+        address account,
+        uint32 marketId,
+        int64 signed,
+        int64 pricePpm
+    ) private returns (int64 before, int64 size, int64 openNotionalQq, int64 realizedPnlQq) {
+        before = p.size;
+        (size, openNotionalQq, realizedPnlQq) = RiskMath.applyFill(before, p.openNotionalQq, signed, pricePpm);
+        (p.size, p.openNotionalQq) = (size, openNotionalQq);
+        if (realizedPnlQq != 0) ms.clearingPoolQq -= realizedPnlQq;
+        if (_long(size) != _long(before)) {
+            ms.openInterest = (int256(uint256(ms.openInterest)) + _long(size) - _long(before)).toUint256().toUint64();
+        }
+        if (before == 0) accountMarkets[account] = _withMarket(accountMarkets[account], account, marketId);
+        else if (size == 0) accountMarkets[account] = _withoutMarket(accountMarkets[account], marketId);
+    }
+
+    /// @dev How much a position's maintenance requirement at `markPpm` grows from `before` to `size` contracts
+    /// (each rounded up).
+    function _maintenanceGrowth(int64 before, int64 size, int64 markPpm, int64 mmfPpm) private pure returns (int256) {
+        return int256(RiskMath.maintenanceRequirementUp(size, markPpm, mmfPpm))
+            - RiskMath.maintenanceRequirementUp(before, markPpm, mmfPpm);
+    }
+
+    /// @dev A market list with `marketId` appended (the first empty lane).
+    function _withMarket(uint256 lanes, address account, uint32 marketId) private pure returns (uint256) {
+        uint256 n = laneCount(lanes);
+        if (n == MAX_MARKETS_PER_ACCOUNT) revert IPositionManager.TooManyMarkets(account);
+        return lanes | (uint256(marketId) + 1) << (32 * n);
+    }
+
+    /// @dev A market list without `marketId` (which it holds): the last lane moves into its lane.
+    function _withoutMarket(uint256 lanes, uint32 marketId) private pure returns (uint256) {
+        uint256 last = laneCount(lanes) - 1;
+        uint256 k;
+        while (marketAt(lanes, k) != marketId) ++k;
+        uint256 moved = lanes >> (32 * last) & type(uint32).max;
+        lanes &= ~(uint256(type(uint32).max) << (32 * last));
+        if (k != last) lanes = lanes & ~(uint256(type(uint32).max) << (32 * k)) | moved << (32 * k);
+        return lanes;
+    }
+
+    /// @notice How many markets a market list holds: the index of its first empty lane. A list is one word whose
+    /// lane k (bits 32k to 32k + 31) holds the k-th market's id + 1; 0 marks an empty lane and the lanes fill from
+    /// lane 0 without gaps, so a list holds at most 8 markets (a market id of 2^32 - 1 cannot be encoded).
+    function laneCount(uint256 lanes) internal pure returns (uint256 n) {
+        while (lanes >> (32 * n) != 0) ++n;
+    }
+
+    /// @notice The market id in lane `k` of a market list (which must not be empty).
+    function marketAt(uint256 lanes, uint256 k) internal pure returns (uint32) {
+        return uint32((lanes >> (32 * k) & type(uint32).max) - 1);
+    }
+
+    function _long(int64 size) private pure returns (int256) {
+        return size > 0 ? int256(size) : int256(0);
+    }
+
     /// @notice A fill's fees, each RiskMath.feeUp of the notional |size| * price at the tier's rate, charged in
     /// perpcore's order: the taker's first, then the maker's, whose rebate (a negative rate) is paid only out of
     /// what was collected. In a liquidation the liquidated taker pays none and its maker gets no rebate. Of the
@@ -47,7 +169,7 @@ library PositionMath {
     /// @return insuranceQq The insurance share.
     /// @return recipientQq The fee recipient's part.
     function fillFees(int64 size, int64 pricePpm, IMarketRiskRegistry.RiskTier memory tier, bool liquidation)
-        external
+        internal
         pure
         returns (int64 takerFeeQq, int64 makerFeeQq, uint256 insuranceQq, uint256 recipientQq)
     {
