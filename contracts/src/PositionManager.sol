@@ -110,6 +110,10 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         int64 markPpm;
         IMarketRiskRegistry.RiskTier tier;
         uint256 insuranceShareQq; // fee shares owed to the market's fund, credited at the end of the batch
+        uint256 dustQq; // funding dust swept to the market's fund, credited at the end of the batch
+        bool funding; // the batch holds the market's funding pool and dust below, written at its end
+        uint64 fundingDustIdx;
+        int256 fundingPoolQq;
     }
 
     /// @dev Everything a batch (or a margin view) carries.
@@ -334,10 +338,7 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         Acct memory maker = _touch(c, f.maker);
         Position storage tp = _positions[f.marketId][f.taker];
         Position storage mp = _positions[f.marketId][f.maker];
-        MarketState storage ms = _markets[f.marketId];
-        _settleFunding(ms, f.marketId, f.taker, tp, taker);
-        _settleFunding(ms, f.marketId, f.maker, mp, maker);
-
+        // funding is settled in _trade: the taker's equity below already counts it as unsettled, to the same amount
         bool takerReduces = _reduces(tp.size, f.size);
         bool makerReduces = _reduces(mp.size, -f.size);
         if (mk.phase == IMarketRegistry.Phase.Resolving && !(takerReduces && makerReduces)) revert NotReduceOnly(i);
@@ -354,13 +355,17 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     /// @dev A checked fill's effects (PositionMath.fill, which logs it) on the batch's cash, growth and fees.
     function _trade(Ctx memory c, Fill calldata f, Mkt memory mk, Acct memory taker, Acct memory maker) internal {
         MarketState storage ms = _markets[f.marketId];
-        PositionMath.Moves memory m =
-            PositionMath.fill(f, mk.markPpm, mk.tier, _positions[f.marketId], ms, _accountMarkets);
+        if (!mk.funding) (mk.funding, mk.fundingPoolQq, mk.fundingDustIdx) = (true, ms.fundingPoolQq, ms.fundingDustIdx);
+        PositionMath.Moves memory m;
+        (m.fundingPoolQq, m.fundingDustIdx) = (mk.fundingPoolQq, mk.fundingDustIdx);
+        m = PositionMath.fill(f, mk.markPpm, mk.tier, _positions[f.marketId], ms, _accountMarkets, m);
+        (mk.fundingPoolQq, mk.fundingDustIdx) = (m.fundingPoolQq, m.fundingDustIdx);
         taker.cashQq += m.takerCashQq;
         maker.cashQq += m.makerCashQq;
         taker.maintenanceGrowthQq += m.takerGrowthQq;
         maker.maintenanceGrowthQq += m.makerGrowthQq;
         mk.insuranceShareQq += m.insuranceQq;
+        mk.dustQq += m.dustQq;
         c.feesQq += m.recipientQq;
         if (f.kind == FillKind.Liquidation) _liquidationFee(f.marketId, taker, f);
         else if (f.kind == FillKind.Deleverage && taker.cashQq < 0) _writeOff(ms, f.marketId, taker);
@@ -416,40 +421,18 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     // ------------------------------------------------------------------------------------------------
     // positions and money
 
-    /// @dev Settles the funding a position owes or is owed since its last touch (perpcore's _settle_funding): the
-    /// payer pays ceil(size * delta / 1e6), the receiver gets the floor of its share; payments go through the
-    /// market's funding pool, and the rounding surplus accrues as dust, swept to the fund in whole quantums.
-    function _settleFunding(MarketState storage ms, uint32 marketId, address account, Position storage p, Acct memory a)
-        internal
-    {
-        int128 index = ms.fundingIndex;
-        int128 last = p.lastFundingIndex;
-        if (last == index) return;
-        p.lastFundingIndex = index;
-        if (p.size == 0) return;
-        (int256 amount, uint64 dust, uint256 swept) =
-            PositionMath.settleFunding(p.size, int256(index) - last, ms.fundingDustIdx);
-        int256 pool = ms.fundingPoolQq + amount - swept.toInt256();
-        if (swept != 0) insuranceFund.credit(marketId, swept, FUNDING_DUST);
-        ms.fundingDustIdx = dust;
-        ms.fundingPoolQq = pool.toInt128();
-        a.cashQq -= amount;
-        if (amount != 0) emit FundingSettled(marketId, account, amount, index);
-    }
-
-    /// @dev Closes a whole position at `pricePpm` (settlement or exit): funding settled, PnL to cash; what the
-    /// account cannot pay is bad debt, borne by the clearing pool.
+    /// @dev Closes a whole position at `pricePpm` (settlement or exit): funding settled (PositionMath.close), PnL
+    /// to cash; what the account cannot pay is bad debt, borne by the clearing pool.
     function _closeAt(uint32 marketId, address account, int64 pricePpm, bool exit) internal {
         Position storage p = _positions[marketId][account];
         int64 size = p.size;
         if (size == 0) revert NoPosition(marketId, account);
+        (int256 cash, uint256 dust, int64 realized) =
+            PositionMath.close(p, _markets[marketId], _accountMarkets, account, marketId, pricePpm);
+        if (dust != 0) insuranceFund.credit(marketId, dust, FUNDING_DUST);
         int256 available = int256(vault.availableOf(account));
-        Acct memory a = Acct(account, available, available, 0);
-        MarketState storage ms = _markets[marketId];
-        _settleFunding(ms, marketId, account, p, a);
-        int64 realized = PositionMath.close(p, ms, _accountMarkets, account, marketId, pricePpm);
-        a.cashQq += realized;
-        if (a.cashQq < 0) _writeOff(ms, marketId, a);
+        Acct memory a = Acct(account, available, available + cash, 0);
+        if (a.cashQq < 0) _writeOff(_markets[marketId], marketId, a);
         emit PositionClosed(marketId, account, size, pricePpm, realized, exit);
         _commit(a, exit ? EXIT : SETTLEMENT);
     }
@@ -475,6 +458,11 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         for (uint256 k; k < c.mktCount; ++k) {
             Mkt memory mk = c.mkts[k];
             if (mk.insuranceShareQq != 0) insuranceFund.credit(mk.id, mk.insuranceShareQq, FEE_SHARE);
+            if (mk.dustQq != 0) insuranceFund.credit(mk.id, mk.dustQq, FUNDING_DUST);
+            if (mk.funding) {
+                MarketState storage ms = _markets[mk.id];
+                (ms.fundingPoolQq, ms.fundingDustIdx) = (mk.fundingPoolQq.toInt128(), mk.fundingDustIdx);
+            }
         }
         if (c.feesQq != 0) vault.creditAvailable(feeRecipient, c.feesQq, FEES);
         for (uint256 k; k < c.acctCount; ++k) {

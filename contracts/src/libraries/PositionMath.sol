@@ -41,8 +41,9 @@ library PositionMath {
         maintenanceQq = RiskMath.maintenanceRequirementUp(size, markPpm, tier.mmfPpm);
     }
 
-    /// @notice What a fill moves, for the PositionManager's batch: each account's cash (realised PnL minus fees)
-    /// and the growth of its maintenance requirement at the mark, the fees' insurance share and the fee
+    /// @notice What a fill moves, for the PositionManager's batch (which keeps the market's funding pool and dust in
+    /// memory and writes them once at its end): each account's cash (realised PnL minus fees
+    /// minus funding paid) and the growth of its maintenance requirement at the mark, the fees' insurance share and the fee
     /// recipient's part.
     struct Moves {
         int256 takerCashQq;
@@ -51,10 +52,13 @@ library PositionMath {
         int256 makerGrowthQq;
         uint256 insuranceQq;
         uint256 recipientQq;
+        uint256 dustQq; // funding dust swept, due to the market's insurance fund
+        int256 fundingPoolQq; // the market's funding pool (in: before the fill, out: after)
+        uint64 fundingDustIdx; // the market's unswept dust (in: before the fill, out: after)
     }
 
-    /// @notice Applies a checked fill in the PositionManager's storage (by delegatecall): both positions of
-    /// `positions` (the fill's market) move by RiskMath.applyFill (the maker's by the opposite size), the realised
+    /// @notice Applies a checked fill in the PositionManager's storage (by delegatecall): both accounts settle
+    /// funding (`_settleFunding`), both positions of `positions` (the fill's market) move by RiskMath.applyFill (the maker's by the opposite size), the realised
     /// PnL leaves the clearing pool, open interest and both market lists follow, fees are charged unless the fill
     /// is a deleverage (`fillFees`), and `Filled` is logged. Funding must be settled first.
     function fill(
@@ -63,28 +67,31 @@ library PositionMath {
         IMarketRiskRegistry.RiskTier memory tier,
         mapping(address => IPositionManager.Position) storage positions,
         IPositionManager.MarketState storage ms,
-        mapping(address => uint256) storage accountMarkets
-    ) external returns (Moves memory m) {
+        mapping(address => uint256) storage accountMarkets,
+        Moves memory m
+    ) external returns (Moves memory) {
+        m.takerCashQq = -_settleFunding(positions[f.taker], ms, f.marketId, f.taker, m);
+        m.makerCashQq = -_settleFunding(positions[f.maker], ms, f.marketId, f.maker, m);
         IPositionManager.FillRecord memory r;
         (r.kind, r.size, r.pricePpm) = (f.kind, f.size, f.pricePpm);
         if (f.kind != IPositionManager.FillKind.Deleverage) {
             (r.takerFeeQq, r.makerFeeQq, m.insuranceQq, m.recipientQq) =
                 fillFees(f.size, f.pricePpm, tier, f.kind == IPositionManager.FillKind.Liquidation);
         }
-        int64 before;
-        (before, r.takerSize, r.takerOpenNotionalQq, r.takerRealizedPnlQq) =
-            _move(positions[f.taker], ms, accountMarkets, f.taker, f.marketId, f.size, f.pricePpm);
-        m.takerGrowthQq = _maintenanceGrowth(before, r.takerSize, markPpm, tier.mmfPpm);
-        (before, r.makerSize, r.makerOpenNotionalQq, r.makerRealizedPnlQq) =
-            _move(positions[f.maker], ms, accountMarkets, f.maker, f.marketId, -f.size, f.pricePpm);
-        m.makerGrowthQq = _maintenanceGrowth(before, r.makerSize, markPpm, tier.mmfPpm);
-        m.takerCashQq = int256(r.takerRealizedPnlQq) - r.takerFeeQq;
-        m.makerCashQq = int256(r.makerRealizedPnlQq) - r.makerFeeQq;
+        (int64 takerBefore, int64 makerBefore) = _moveBoth(f, positions, ms, accountMarkets, r);
+        m.takerGrowthQq = _maintenanceGrowth(takerBefore, r.takerSize, markPpm, tier.mmfPpm);
+        m.makerGrowthQq = _maintenanceGrowth(makerBefore, r.makerSize, markPpm, tier.mmfPpm);
+        m.takerCashQq += int256(r.takerRealizedPnlQq) - r.takerFeeQq;
+        m.makerCashQq += int256(r.makerRealizedPnlQq) - r.makerFeeQq;
         emit IPositionManager.Filled(f.marketId, f.maker, f.taker, r);
+        return m;
     }
 
-    /// @notice Closes a whole position at `pricePpm` in the PositionManager's storage (settlement or exit): the
-    /// realised PnL leaves the clearing pool, open interest and the market list follow. Returns the realised PnL.
+    /// @notice Closes a whole position at `pricePpm` in the PositionManager's storage (settlement or exit): funding
+    /// settled first, then the realised PnL leaves the clearing pool, open interest and the market list follow.
+    /// @return cashQq The account's cash movement: realised PnL minus funding paid.
+    /// @return dustQq Funding dust swept, due to the market's insurance fund.
+    /// @return realizedPnlQq The realised PnL.
     function close(
         IPositionManager.Position storage p,
         IPositionManager.MarketState storage ms,
@@ -92,8 +99,52 @@ library PositionMath {
         address account,
         uint32 marketId,
         int64 pricePpm
-    ) external returns (int64 realizedPnlQq) {
+    ) external returns (int256 cashQq, uint256 dustQq, int64 realizedPnlQq) {
+        Moves memory m;
+        (m.fundingPoolQq, m.fundingDustIdx) = (ms.fundingPoolQq, ms.fundingDustIdx);
+        m.takerCashQq = -_settleFunding(p, ms, marketId, account, m);
+        (ms.fundingPoolQq, ms.fundingDustIdx) = (m.fundingPoolQq.toInt128(), m.fundingDustIdx);
         (,,, realizedPnlQq) = _move(p, ms, accountMarkets, account, marketId, -p.size, pricePpm);
+        return (m.takerCashQq + realizedPnlQq, m.dustQq, realizedPnlQq);
+    }
+
+    /// @dev Settles the funding a position owes or is owed since its last touch (perpcore's _settle_funding): the
+    /// payer pays ceil(size * delta / 1e6), the receiver gets the floor of its share; payments go through the
+    /// market's funding pool `m.fundingPoolQq`, and the rounding surplus accrues as dust `m.fundingDustIdx` whose
+    /// whole quantums are swept (added to `m.dustQq`, out of the pool). Returns what the account pays (- receives).
+    function _settleFunding(
+        IPositionManager.Position storage p,
+        IPositionManager.MarketState storage ms,
+        uint32 marketId,
+        address account,
+        Moves memory m
+    ) private returns (int256 amountQq) {
+        int128 index = ms.fundingIndex;
+        int128 last = p.lastFundingIndex;
+        if (last == index) return 0;
+        p.lastFundingIndex = index;
+        int64 size = p.size;
+        if (size == 0) return 0;
+        (int256 amount, uint64 dust, uint256 swept) = settleFunding(size, int256(index) - last, m.fundingDustIdx);
+        m.fundingPoolQq += amount - swept.toInt256();
+        m.fundingDustIdx = dust;
+        m.dustQq += swept;
+        if (amount != 0) emit IPositionManager.FundingSettled(marketId, account, amount, index);
+        return amount;
+    }
+
+    /// @dev Moves both positions of a fill (`_move`) into `r`; returns their sizes before.
+    function _moveBoth(
+        IPositionManager.Fill calldata f,
+        mapping(address => IPositionManager.Position) storage positions,
+        IPositionManager.MarketState storage ms,
+        mapping(address => uint256) storage accountMarkets,
+        IPositionManager.FillRecord memory r
+    ) private returns (int64 takerBefore, int64 makerBefore) {
+        (takerBefore, r.takerSize, r.takerOpenNotionalQq, r.takerRealizedPnlQq) =
+            _move(positions[f.taker], ms, accountMarkets, f.taker, f.marketId, f.size, f.pricePpm);
+        (makerBefore, r.makerSize, r.makerOpenNotionalQq, r.makerRealizedPnlQq) =
+            _move(positions[f.maker], ms, accountMarkets, f.maker, f.marketId, -f.size, f.pricePpm);
     }
 
     /// @dev Moves one position from `before` by `signed` contracts at `pricePpm`, with the clearing pool, open
@@ -204,7 +255,7 @@ library PositionMath {
     /// the payment `amountQq` (fundingPaymentUp), the market's dust after adding this payment's rounding surplus
     /// amount * 1e6 - size * delta (in [0, 1e6)), and the whole quantums `sweptQq` of dust due to insurance.
     function settleFunding(int64 size, int256 deltaIdx, uint64 dustIdx)
-        external
+        internal
         pure
         returns (int256 amountQq, uint64 newDustIdx, uint256 sweptQq)
     {
