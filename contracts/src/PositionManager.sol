@@ -25,8 +25,10 @@ import {Roles} from "./libraries/Roles.sol";
 /// accounting. It never holds tokens and never computes margin arithmetic itself: RiskMath does, with perpcore's
 /// integer results. See IPositionManager.
 /// @dev A batch keeps each touched account's cash in memory (its vault balance at first touch plus every movement
-/// since) and writes one net credit or debit per account to the vault at the end, after the margin check; market
-/// parameters (phase, tier, mark) are read once per batch.
+/// since, found through a transient index) and writes one net credit or debit per account to the vault at the end,
+/// after the margin check, which only an account whose maintenance requirement grew needs; market parameters
+/// (phase, tier, mark) are read once per batch, and the market's funding pool and dust, the fee shares and the swept
+/// funding dust are written or credited once at its end. Each fill is one PositionMath.fill call.
 contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     using SafeCast for int256;
     using SafeCast for uint256;

@@ -8,10 +8,12 @@ import {IPositionManager} from "../interfaces/IPositionManager.sol";
 import {RiskMath} from "./RiskMath.sol";
 
 /// @title PositionMath
-/// @notice The PositionManager's per-position arithmetic on top of RiskMath: one position's contribution to cross
-/// margin, a fill's trading fees, and funding payments. Its external functions are a linked library so that the
-/// PositionManager stays under the 24,576-byte code limit; it holds no state and never rounds by itself except
-/// where named (funding: `fundingPaymentUp`).
+/// @notice The PositionManager's per-position arithmetic on top of RiskMath (one position's contribution to cross
+/// margin, a fill's trading fees, funding payments) and the per-fill bookkeeping it runs by delegatecall in the
+/// PositionManager's storage (`fill`, `close`: funding settled, both positions moved, clearing pool, open interest,
+/// the accounts' one-word market lists, the `FundingSettled` and `Filled` events). Its external functions are a
+/// linked library so that the PositionManager stays well under the 24,576-byte code limit; it has no storage of its
+/// own and never rounds by itself except where named (funding: `fundingPaymentUp`).
 library PositionMath {
     using SafeCast for int256;
     using SafeCast for uint256;
