@@ -357,7 +357,9 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     /// @dev A checked fill's effects (PositionMath.fill, which logs it) on the batch's cash, growth and fees.
     function _trade(Ctx memory c, Fill calldata f, Mkt memory mk, Acct memory taker, Acct memory maker) internal {
         MarketState storage ms = _markets[f.marketId];
-        if (!mk.funding) (mk.funding, mk.fundingPoolQq, mk.fundingDustIdx) = (true, ms.fundingPoolQq, ms.fundingDustIdx);
+        if (!mk.funding) {
+            (mk.funding, mk.fundingPoolQq, mk.fundingDustIdx) = (true, ms.fundingPoolQq, ms.fundingDustIdx);
+        }
         PositionMath.Moves memory m;
         (m.fundingPoolQq, m.fundingDustIdx) = (mk.fundingPoolQq, mk.fundingDustIdx);
         m = PositionMath.fill(f, mk.markPpm, mk.tier, _positions[f.marketId], ms, _accountMarkets, m);

@@ -43,10 +43,10 @@ library PositionMath {
         maintenanceQq = RiskMath.maintenanceRequirementUp(size, markPpm, tier.mmfPpm);
     }
 
-    /// @notice What a fill moves, for the PositionManager's batch (which keeps the market's funding pool and dust in
-    /// memory and writes them once at its end): each account's cash (realised PnL minus fees
-    /// minus funding paid) and the growth of its maintenance requirement at the mark, the fees' insurance share and the fee
-    /// recipient's part.
+    /// @notice What a fill moves, for the PositionManager's batch (which keeps the market's funding pool and dust
+    /// in memory and writes them once at its end): each account's cash (realised PnL minus fees minus funding paid)
+    /// and the growth of its maintenance requirement at the mark, the fees' insurance share and the fee recipient's
+    /// part.
     struct Moves {
         int256 takerCashQq;
         int256 makerCashQq;
@@ -60,9 +60,9 @@ library PositionMath {
     }
 
     /// @notice Applies a checked fill in the PositionManager's storage (by delegatecall): both accounts settle
-    /// funding (`_settleFunding`), both positions of `positions` (the fill's market) move by RiskMath.applyFill (the maker's by the opposite size), the realised
-    /// PnL leaves the clearing pool, open interest and both market lists follow, fees are charged unless the fill
-    /// is a deleverage (`fillFees`), and `Filled` is logged. Funding must be settled first.
+    /// funding (`_settleFunding`), both positions of `positions` (the fill's market) move by RiskMath.applyFill
+    /// (the maker's by the opposite size), the realised PnL leaves the clearing pool, open interest and both market
+    /// lists follow, fees are charged unless the fill is a deleverage (`fillFees`), and `Filled` is logged.
     function fill(
         IPositionManager.Fill calldata f,
         int64 markPpm,
@@ -229,19 +229,12 @@ library PositionMath {
         int64 notional = ((size < 0 ? -int256(size) : int256(size)) * pricePpm).toInt64();
         takerFeeQq = liquidation ? int64(0) : RiskMath.feeUp(notional, tier.takerFeePpm);
         makerFeeQq = RiskMath.feeUp(notional, tier.makerFeePpm);
-        if (makerFeeQq < 0) makerFeeQq = liquidation ? int64(0) : -SafeCast.toInt64(_min(-int256(makerFeeQq), takerFeeQq));
+        if (makerFeeQq < 0) {
+            makerFeeQq = liquidation ? int64(0) : -SafeCast.toInt64(_min(-int256(makerFeeQq), takerFeeQq));
+        }
         int256 collected = int256(takerFeeQq) + makerFeeQq; // >= 0: a rebate never exceeds the taker's fee
         insuranceQq = (collected * tier.insuranceSharePpm / ONE).toUint256();
         recipientQq = collected.toUint256() - insuranceQq;
-    }
-
-    /// @notice RiskMath.applyFill, linked rather than inlined.
-    function applyFill(int64 size, int64 openNotionalQq, int64 fillSize, int64 pricePpm)
-        external
-        pure
-        returns (int64 newSize, int64 newOpenNotionalQq, int64 realizedPnlQq)
-    {
-        return RiskMath.applyFill(size, openNotionalQq, fillSize, pricePpm);
     }
 
     /// @notice The price at which closing a whole position of `size` brings an account's (negative) equity
