@@ -6,6 +6,8 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {SlotDerivation} from "@openzeppelin/contracts/utils/SlotDerivation.sol";
+import {TransientSlot} from "@openzeppelin/contracts/utils/TransientSlot.sol";
 
 import {ICollateralVault} from "./interfaces/ICollateralVault.sol";
 import {IInsuranceFund, InsuranceReasons} from "./interfaces/IInsuranceFund.sol";
@@ -23,16 +25,21 @@ import {Roles} from "./libraries/Roles.sol";
 /// accounting. It never holds tokens and never computes margin arithmetic itself: RiskMath does, with perpcore's
 /// integer results. See IPositionManager.
 /// @dev A batch keeps each touched account's cash in memory (its vault balance at first touch plus every movement
-/// since) and writes one net credit or debit per account to the vault at the end, after the margin check; market
-/// parameters (phase, tier, mark) are read once per batch.
+/// since, found through a transient index) and writes one net credit or debit per account to the vault at the end,
+/// after the margin check, which only an account whose maintenance requirement grew needs; market parameters
+/// (phase, tier, mark) are read once per batch, and the market's funding pool and dust, the fee shares and the swept
+/// funding dust are written or credited once at its end. Each fill is one PositionMath.fill call.
 contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     using SafeCast for int256;
     using SafeCast for uint256;
+    using SlotDerivation for bytes32;
+    using TransientSlot for bytes32;
+    using TransientSlot for TransientSlot.Uint256Slot;
 
     /// @notice 100 %, probability 1, and the funding index units per quote quantum and contract.
     int256 internal constant ONE = 1_000_000;
     /// @notice An account holds positions in at most this many markets (bounds every cross-margin loop).
-    uint256 public constant MAX_MARKETS_PER_ACCOUNT = 8;
+    uint256 public constant MAX_MARKETS_PER_ACCOUNT = PositionMath.MAX_MARKETS_PER_ACCOUNT;
     /// @notice The highest liquidation fee rate the admin may set (5 % of the liquidated notional).
     int64 public constant MAX_LIQUIDATION_FEE_PPM = 50_000;
     /// @notice EIP-712 type of a signed batch.
@@ -44,6 +51,8 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     bytes32 internal constant SETTLEMENT = keccak256("SETTLEMENT");
     bytes32 internal constant EXIT = keccak256("EXIT");
     uint256 internal constant MARKET_CACHE = 16;
+    /// @dev The transient mapping account => its index in the batch's accounts + 1 (cleared at the batch's end).
+    bytes32 internal constant BATCH_INDEX = keccak256("perpcore.PositionManager.batchIndex");
 
     /// @notice The vault whose available balances are the accounts' cash.
     ICollateralVault public immutable vault;
@@ -77,15 +86,18 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
 
     mapping(uint32 marketId => mapping(address account => Position)) internal _positions;
     mapping(uint32 marketId => MarketState) internal _markets;
-    mapping(address account => uint32[]) internal _accountMarkets;
-    mapping(address account => mapping(uint32 marketId => uint256)) internal _accountMarketSlot; // index + 1
+    /// @dev The markets where an account holds a position, in one slot (PositionMath.laneCount: lane k holds the
+    /// k-th market's id + 1, 0 is empty; a market id of 2^32 - 1 cannot be encoded: fills in it are invalid).
+    mapping(address account => uint256 lanes) internal _accountMarkets;
 
-    /// @dev An account inside a batch: its vault balance at first touch, its cash now, its maintenance before.
+    /// @dev An account inside a batch: its vault balance at first touch, its cash now, and how much its total
+    /// maintenance requirement at the batch's marks grew since (the sum over its fills of the requirement after
+    /// minus before, which telescopes to the total after minus the total before).
     struct Acct {
         address account;
         int256 startQq;
         int256 cashQq;
-        int256 maintenanceBeforeQq;
+        int256 maintenanceGrowthQq;
     }
 
     /// @dev A market as a batch or a view sees it.
@@ -96,6 +108,10 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         int64 markPpm;
         IMarketRiskRegistry.RiskTier tier;
         uint256 insuranceShareQq; // fee shares owed to the market's fund, credited at the end of the batch
+        uint256 dustQq; // funding dust swept to the market's fund, credited at the end of the batch
+        bool funding; // the batch holds the market's funding pool and dust below, written at its end
+        uint64 fundingDustIdx;
+        int256 fundingPoolQq;
     }
 
     /// @dev Everything a batch (or a margin view) carries.
@@ -225,7 +241,7 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     /// @inheritdoc IPositionManager
     function exitWithdraw() external returns (uint256 paidQq) {
         if (!exitMode) revert ExitModeOff();
-        if (_accountMarkets[msg.sender].length != 0) revert OpenPositions(msg.sender);
+        if (_accountMarkets[msg.sender] != 0) revert OpenPositions(msg.sender);
         uint256 amount = vault.availableOf(msg.sender);
         if (amount == 0) revert NothingToWithdraw();
         paidQq = vault.exitPayout(msg.sender, amount);
@@ -268,8 +284,12 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     }
 
     /// @inheritdoc IPositionManager
-    function marketsOf(address account) external view returns (uint32[] memory) {
-        return _accountMarkets[account];
+    function marketsOf(address account) external view returns (uint32[] memory list) {
+        uint256 lanes = _accountMarkets[account];
+        list = new uint32[](PositionMath.laneCount(lanes));
+        for (uint256 k; k < list.length; ++k) {
+            list[k] = PositionMath.marketAt(lanes, k);
+        }
     }
 
     /// @inheritdoc IPositionManager
@@ -298,7 +318,10 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     // a fill
 
     function _applyFill(Ctx memory c, uint256 i, Fill calldata f) internal {
-        if (f.size == 0 || f.maker == address(0) || f.taker == address(0) || f.maker == f.taker) revert InvalidFill(i);
+        if (
+            f.size == 0 || f.maker == address(0) || f.taker == address(0) || f.maker == f.taker
+                || f.marketId == type(uint32).max
+        ) revert InvalidFill(i);
         Mkt memory mk = _mkt(c, f.marketId);
         if (mk.phase != IMarketRegistry.Phase.Active && mk.phase != IMarketRegistry.Phase.Resolving) {
             revert MarketNotTradable(f.marketId);
@@ -313,10 +336,7 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         Acct memory maker = _touch(c, f.maker);
         Position storage tp = _positions[f.marketId][f.taker];
         Position storage mp = _positions[f.marketId][f.maker];
-        MarketState storage ms = _markets[f.marketId];
-        _settleFunding(ms, f.marketId, f.taker, tp, taker);
-        _settleFunding(ms, f.marketId, f.maker, mp, maker);
-
+        // funding is settled in _trade: the taker's equity below already counts it as unsettled, to the same amount
         bool takerReduces = _reduces(tp.size, f.size);
         bool makerReduces = _reduces(mp.size, -f.size);
         if (mk.phase == IMarketRegistry.Phase.Resolving && !(takerReduces && makerReduces)) revert NotReduceOnly(i);
@@ -327,18 +347,28 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
             _checkDeleverage(c, i, f, mk, takerReduces && makerReduces, tp.size, taker.cashQq);
         }
 
-        FillRecord memory r;
-        r.kind = f.kind;
-        r.size = f.size;
-        r.pricePpm = f.pricePpm;
-        r.takerRealizedPnlQq = _trade(ms, f.marketId, taker, tp, f.size, f.pricePpm);
-        r.makerRealizedPnlQq = _trade(ms, f.marketId, maker, mp, -f.size, f.pricePpm);
-        (r.takerSize, r.takerOpenNotionalQq) = (tp.size, tp.openNotionalQq);
-        (r.makerSize, r.makerOpenNotionalQq) = (mp.size, mp.openNotionalQq);
-        if (f.kind != FillKind.Deleverage) _chargeFees(c, mk, r, taker, maker);
-        if (f.kind == FillKind.Liquidation) _liquidationFee(f.marketId, taker, r);
+        _trade(c, f, mk, taker, maker);
+    }
+
+    /// @dev A checked fill's effects (PositionMath.fill, which logs it) on the batch's cash, growth and fees.
+    function _trade(Ctx memory c, Fill calldata f, Mkt memory mk, Acct memory taker, Acct memory maker) internal {
+        MarketState storage ms = _markets[f.marketId];
+        if (!mk.funding) {
+            (mk.funding, mk.fundingPoolQq, mk.fundingDustIdx) = (true, ms.fundingPoolQq, ms.fundingDustIdx);
+        }
+        PositionMath.Moves memory m;
+        (m.fundingPoolQq, m.fundingDustIdx) = (mk.fundingPoolQq, mk.fundingDustIdx);
+        m = PositionMath.fill(f, mk.markPpm, mk.tier, _positions[f.marketId], ms, _accountMarkets, m);
+        (mk.fundingPoolQq, mk.fundingDustIdx) = (m.fundingPoolQq, m.fundingDustIdx);
+        taker.cashQq += m.takerCashQq;
+        maker.cashQq += m.makerCashQq;
+        taker.maintenanceGrowthQq += m.takerGrowthQq;
+        maker.maintenanceGrowthQq += m.makerGrowthQq;
+        mk.insuranceShareQq += m.insuranceQq;
+        mk.dustQq += m.dustQq;
+        c.feesQq += m.recipientQq;
+        if (f.kind == FillKind.Liquidation) _liquidationFee(f.marketId, taker, f);
         else if (f.kind == FillKind.Deleverage && taker.cashQq < 0) _writeOff(ms, f.marketId, taker);
-        emit Filled(f.marketId, f.maker, f.taker, r);
     }
 
     /// @dev A deleverage fill's taker has negative equity that the market's fund cannot cover, both positions only
@@ -364,25 +394,10 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         if (price != f.pricePpm) revert NotBankruptcyPrice(i, price, f.pricePpm);
     }
 
-    /// @dev Fees (PositionMath.fillFees) out of both accounts' cash; the insurance share and the fee recipient's
-    /// part are credited at the end of the batch.
-    function _chargeFees(Ctx memory c, Mkt memory mk, FillRecord memory r, Acct memory taker, Acct memory maker)
-        internal
-        pure
-    {
-        (int64 takerFee, int64 makerFee, uint256 insurance, uint256 recipient) =
-            PositionMath.fillFees(r.size, r.pricePpm, mk.tier, r.kind == FillKind.Liquidation);
-        (r.takerFeeQq, r.makerFeeQq) = (takerFee, makerFee);
-        taker.cashQq -= takerFee;
-        maker.cashQq -= makerFee;
-        mk.insuranceShareQq += insurance;
-        c.feesQq += recipient;
-    }
-
     /// @dev After a liquidation fill: a taker left with negative cash has its deficit drawn from the market's fund
     /// (reverting when the fund or its draw cap cannot pay); otherwise it pays the liquidation fee,
     /// floor(notional * rate / 1e6), capped by its cash, to the fund.
-    function _liquidationFee(uint32 marketId, Acct memory taker, FillRecord memory r) internal {
+    function _liquidationFee(uint32 marketId, Acct memory taker, Fill calldata r) internal {
         if (taker.cashQq < 0) {
             uint256 drawn = uint256(-taker.cashQq);
             insuranceFund.draw(marketId, drawn);
@@ -406,58 +421,18 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     // ------------------------------------------------------------------------------------------------
     // positions and money
 
-    /// @dev Applies `signed` contracts at `pricePpm` to a position: RiskMath.applyFill, realised PnL to cash and
-    /// out of the clearing pool, open interest, and the account's market list.
-    function _trade(MarketState storage ms, uint32 marketId, Acct memory a, Position storage p, int64 signed, int64 price)
-        internal
-        returns (int64 realized)
-    {
-        int64 before = p.size;
-        (int64 size, int64 openNotional, int64 realizedPnl) = PositionMath.applyFill(before, p.openNotionalQq, signed, price);
-        p.size = size;
-        p.openNotionalQq = openNotional;
-        a.cashQq += realizedPnl;
-        ms.clearingPoolQq -= realizedPnl;
-        int256 oi = int256(uint256(ms.openInterest)) + _long(size) - _long(before);
-        ms.openInterest = oi.toUint256().toUint64();
-        if (before == 0) _addMarket(a.account, marketId);
-        else if (size == 0) _removeMarket(a.account, marketId);
-        return realizedPnl;
-    }
-
-    /// @dev Settles the funding a position owes or is owed since its last touch (perpcore's _settle_funding): the
-    /// payer pays ceil(size * delta / 1e6), the receiver gets the floor of its share; payments go through the
-    /// market's funding pool, and the rounding surplus accrues as dust, swept to the fund in whole quantums.
-    function _settleFunding(MarketState storage ms, uint32 marketId, address account, Position storage p, Acct memory a)
-        internal
-    {
-        int128 index = ms.fundingIndex;
-        int128 last = p.lastFundingIndex;
-        if (last == index) return;
-        p.lastFundingIndex = index;
-        if (p.size == 0) return;
-        (int256 amount, uint64 dust, uint256 swept) =
-            PositionMath.settleFunding(p.size, int256(index) - last, ms.fundingDustIdx);
-        int256 pool = ms.fundingPoolQq + amount - swept.toInt256();
-        if (swept != 0) insuranceFund.credit(marketId, swept, InsuranceReasons.FUNDING_DUST);
-        ms.fundingDustIdx = dust;
-        ms.fundingPoolQq = pool.toInt128();
-        a.cashQq -= amount;
-        if (amount != 0) emit FundingSettled(marketId, account, amount, index);
-    }
-
-    /// @dev Closes a whole position at `pricePpm` (settlement or exit): funding settled, PnL to cash; what the
-    /// account cannot pay is bad debt, borne by the clearing pool.
+    /// @dev Closes a whole position at `pricePpm` (settlement or exit): funding settled (PositionMath.close), PnL
+    /// to cash; what the account cannot pay is bad debt, borne by the clearing pool.
     function _closeAt(uint32 marketId, address account, int64 pricePpm, bool exit) internal {
         Position storage p = _positions[marketId][account];
         int64 size = p.size;
         if (size == 0) revert NoPosition(marketId, account);
+        (int256 cash, uint256 dust, int64 realized) =
+            PositionMath.close(p, _markets[marketId], _accountMarkets, account, marketId, pricePpm);
+        if (dust != 0) insuranceFund.credit(marketId, dust, InsuranceReasons.FUNDING_DUST);
         int256 available = int256(vault.availableOf(account));
-        Acct memory a = Acct(account, available, available, 0);
-        MarketState storage ms = _markets[marketId];
-        _settleFunding(ms, marketId, account, p, a);
-        int64 realized = _trade(ms, marketId, a, p, -size, pricePpm);
-        if (a.cashQq < 0) _writeOff(ms, marketId, a);
+        Acct memory a = Acct(account, available, available + cash, 0);
+        if (a.cashQq < 0) _writeOff(_markets[marketId], marketId, a);
         emit PositionClosed(marketId, account, size, pricePpm, realized, exit);
         _commit(a, exit ? EXIT : SETTLEMENT);
     }
@@ -476,23 +451,6 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         else if (a.cashQq < a.startQq) vault.debitAvailable(a.account, uint256(a.startQq - a.cashQq), reason);
     }
 
-    function _addMarket(address account, uint32 marketId) internal {
-        uint32[] storage list = _accountMarkets[account];
-        if (list.length == MAX_MARKETS_PER_ACCOUNT) revert TooManyMarkets(account);
-        list.push(marketId);
-        _accountMarketSlot[account][marketId] = list.length;
-    }
-
-    function _removeMarket(address account, uint32 marketId) internal {
-        uint32[] storage list = _accountMarkets[account];
-        uint256 slot = _accountMarketSlot[account][marketId];
-        uint32 last = list[list.length - 1];
-        list[slot - 1] = last;
-        _accountMarketSlot[account][last] = slot;
-        list.pop();
-        delete _accountMarketSlot[account][marketId];
-    }
-
     // ------------------------------------------------------------------------------------------------
     // the end of a batch
 
@@ -500,14 +458,22 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         for (uint256 k; k < c.mktCount; ++k) {
             Mkt memory mk = c.mkts[k];
             if (mk.insuranceShareQq != 0) insuranceFund.credit(mk.id, mk.insuranceShareQq, InsuranceReasons.FEE_SHARE);
+            if (mk.dustQq != 0) insuranceFund.credit(mk.id, mk.dustQq, InsuranceReasons.FUNDING_DUST);
+            if (mk.funding) {
+                MarketState storage ms = _markets[mk.id];
+                (ms.fundingPoolQq, ms.fundingDustIdx) = (mk.fundingPoolQq.toInt128(), mk.fundingDustIdx);
+            }
         }
         if (c.feesQq != 0) vault.creditAvailable(feeRecipient, c.feesQq, FEES);
         for (uint256 k; k < c.acctCount; ++k) {
             Acct memory a = c.accts[k];
-            if (a.cashQq < 0) revert InsufficientCash(a.account, a.cashQq);
-            (int256 equity, int256 initial, int256 maintenance) = _risk(c, a.account, a.cashQq);
-            if (equity < initial && maintenance > a.maintenanceBeforeQq) {
-                revert InsufficientMargin(a.account, equity, initial);
+            address account = a.account;
+            _batchIndex(account).tstore(0);
+            if (a.cashQq < 0) revert InsufficientCash(account, a.cashQq);
+            // an account whose maintenance requirement did not grow passes whatever its equity
+            if (a.maintenanceGrowthQq > 0) {
+                (int256 equity, int256 initial,) = _risk(c, account, a.cashQq);
+                if (equity < initial) revert InsufficientMargin(account, equity, initial);
             }
             _commit(a, TRADE);
         }
@@ -525,9 +491,9 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
         returns (int256 equity, int256 initial, int256 maintenance)
     {
         equity = cash;
-        uint32[] storage list = _accountMarkets[account];
-        for (uint256 k; k < list.length; ++k) {
-            uint32 marketId = list[k];
+        uint256 lanes = _accountMarkets[account];
+        for (uint256 k; lanes >> (32 * k) != 0; ++k) {
+            uint32 marketId = PositionMath.marketAt(lanes, k);
             Position storage p = _positions[marketId][account];
             MarketState storage ms = _markets[marketId];
             Mkt memory mk = _mkt(c, marketId);
@@ -542,10 +508,11 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
 
     /// @dev A market's phase, tier and mark, read once per context: the fresh snapshot's mark (the latest in exit
     /// mode), or the resolution value once the market is Resolved or Settled.
-    function _mkt(Ctx memory c, uint32 marketId) internal view returns (Mkt memory mk) {
+    function _mkt(Ctx memory c, uint32 marketId) internal view returns (Mkt memory) {
         for (uint256 k; k < c.mktCount; ++k) {
             if (c.mkts[k].id == marketId) return c.mkts[k];
         }
+        Mkt memory mk;
         mk.id = marketId;
         mk.phase = marketRegistry.phaseOf(marketId);
         if (mk.phase == IMarketRegistry.Phase.Resolved || mk.phase == IMarketRegistry.Phase.Settled) {
@@ -557,18 +524,24 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
                 .markPricePpm;
         }
         if (c.mktCount < c.mkts.length) c.mkts[c.mktCount++] = mk;
+        return mk;
     }
 
-    /// @dev The batch's record of `account`, created at first touch with its vault balance and its maintenance
-    /// requirement before the batch changes anything (a linear search: a batch touches few accounts).
-    function _touch(Ctx memory c, address account) internal view returns (Acct memory a) {
-        for (uint256 k; k < c.acctCount; ++k) {
-            if (c.accts[k].account == account) return c.accts[k];
-        }
+    /// @dev The batch's record of `account`, created at first touch with its vault balance and found again through
+    /// the transient BATCH_INDEX mapping (_finishBatch clears it).
+    function _touch(Ctx memory c, address account) internal returns (Acct memory) {
+        TransientSlot.Uint256Slot slot = _batchIndex(account);
+        uint256 index = slot.tload();
+        if (index != 0) return c.accts[index - 1];
         int256 available = int256(vault.availableOf(account));
-        (,, int256 maintenance) = _risk(c, account, available);
-        a = Acct(account, available, available, maintenance);
-        c.accts[c.acctCount++] = a;
+        Acct memory a = Acct(account, available, available, 0);
+        c.accts[c.acctCount] = a;
+        slot.tstore(++c.acctCount);
+        return a;
+    }
+
+    function _batchIndex(address account) internal pure returns (TransientSlot.Uint256Slot) {
+        return BATCH_INDEX.deriveMapping(account).asUint256();
     }
 
     function _newCtx(uint256 accounts, bool exit) internal pure returns (Ctx memory c) {
@@ -583,9 +556,5 @@ contract PositionManager is IPositionManager, AccessControl, Pausable, EIP712 {
     /// @dev Whether `signed` contracts only shrink a position of `size` (never open, grow or flip it).
     function _reduces(int64 size, int64 signed) internal pure returns (bool) {
         return size > 0 ? (signed < 0 && -int256(signed) <= size) : (size < 0 && signed > 0 && signed <= -int256(size));
-    }
-
-    function _long(int64 size) internal pure returns (int256) {
-        return size > 0 ? int256(size) : int256(0);
     }
 }

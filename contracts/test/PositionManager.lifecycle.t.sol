@@ -5,7 +5,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IPositionManager} from "../src/interfaces/IPositionManager.sol";
 import {SystemFixture} from "./utils/SystemFixture.sol";
 
-/// @notice Settlement at the resolution value, exit mode, liquidation and deleverage fills, and the gas of a batch.
+/// @notice Settlement at the resolution value, exit mode, liquidation and deleverage fills (a batch's gas: the gas test).
 contract PositionManagerLifecycleTest is SystemFixture {
     uint256 internal constant CASH = 1_000e6;
 
@@ -201,45 +201,6 @@ contract PositionManagerLifecycleTest is SystemFixture {
         f.kind = IPositionManager.FillKind.Deleverage;
         vm.expectRevert(abi.encodeWithSelector(IPositionManager.NotDeleveragable.selector, 0, alice));
         this.execute(_one(f));
-    }
-
-    // ------------------------------------------------------------------------------------------------ gas
-
-    /// @dev The largest batch of fresh fills (each opening positions for a new maker and taker, the costliest shape:
-    /// ~246k gas per fill over ~170k per batch) that stays within a 2,000,000-gas block. Fills between accounts
-    /// that already hold the position cost ~34k each.
-    uint256 internal constant MAX_FILLS_IN_2M = 7;
-
-    function test_gas_aBatchOfMaxFillsFitsTwoMillionGas() public {
-        IPositionManager.Fill[] memory fills = _freshFills(MAX_FILLS_IN_2M);
-        uint64 seq = pm.lastSeq() + 1;
-        bytes memory sig = _sign(ENGINE_KEY, seq, pm.lastBatchHash(), fills);
-        vm.prank(submitter);
-        uint256 before = gasleft();
-        pm.executeTrade{gas: 2_000_000}(seq, fills, sig);
-        uint256 used = before - gasleft();
-        assertLe(used, 2_000_000);
-        assertEq(pm.lastSeq(), seq);
-    }
-
-    function test_gas_oneMoreFillDoesNotFitTwoMillionGas() public {
-        IPositionManager.Fill[] memory fills = _freshFills(MAX_FILLS_IN_2M + 1);
-        uint64 seq = pm.lastSeq() + 1;
-        bytes memory sig = _sign(ENGINE_KEY, seq, pm.lastBatchHash(), fills);
-        vm.prank(submitter);
-        vm.expectRevert();
-        pm.executeTrade{gas: 2_000_000}(seq, fills, sig);
-    }
-
-    function _freshFills(uint256 n) internal returns (IPositionManager.Fill[] memory fills) {
-        fills = new IPositionManager.Fill[](n);
-        for (uint256 i; i < n; ++i) {
-            address maker = vm.addr(0x1000 + 2 * i);
-            address taker = vm.addr(0x1001 + 2 * i);
-            _fund(maker, 100e6);
-            _fund(taker, 100e6);
-            fills[i] = _fill(M1, maker, taker, 100, MID);
-        }
     }
 
     /// @dev External so that expectRevert can catch a batch's revert.

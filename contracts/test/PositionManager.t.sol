@@ -165,6 +165,36 @@ contract PositionManagerTest is SystemFixture {
         this.execute(_one(_fill(M1, address(0), alice, 1, MID)));
     }
 
+    function test_RevertWhen_aFillIsInTheMarketIdTheMarketListCannotEncode() public {
+        vm.expectRevert(abi.encodeWithSelector(IPositionManager.InvalidFill.selector, 0));
+        this.execute(_one(_fill(type(uint32).max, bob, alice, 1, MID)));
+    }
+
+    function test_marketsOf_keepsMarketZeroAndMovesTheLastMarketIntoAClosedOnesPlace() public {
+        _listMarket(0);
+        _listMarket(3);
+        _trade(M1, bob, alice, 1, MID);
+        _trade(0, bob, alice, 1, MID);
+        _trade(3, bob, alice, 1, MID);
+        _trade(M1, bob, alice, -1, MID);
+        uint32[] memory list = pm.marketsOf(alice);
+        assertEq(list.length, 2);
+        assertEq(list[0], 3);
+        assertEq(list[1], 0);
+        _trade(0, bob, alice, -1, MID);
+        list = pm.marketsOf(alice);
+        assertEq(list.length, 1);
+        assertEq(list[0], 3);
+    }
+
+    function test_twoBatchesInOneTransactionEachSeeTheirAccountsAfresh() public {
+        _trade(M1, bob, alice, 100, MID);
+        uint256 aliceBefore = vault.availableOf(alice);
+        _trade(M1, bob, alice, 100, MID); // same transaction: the first batch's account index must be gone
+        assertEq(vault.availableOf(alice), aliceBefore - 25_000);
+        assertEq(_size(M1, alice), 200);
+    }
+
     function test_RevertWhen_theMarketIsNotActive() public {
         markets.createMarket(3, 0);
         vm.expectRevert(abi.encodeWithSelector(IPositionManager.MarketNotTradable.selector, 3));

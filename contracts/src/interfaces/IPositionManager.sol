@@ -105,7 +105,8 @@ interface IPositionManager is IMarginOracle {
     error BadSignature(address signer);
     /// @notice An empty batch.
     error EmptyBatch();
-    /// @notice A fill with a zero size, a zero or equal maker and taker.
+    /// @notice A fill with a zero size, a zero or equal maker and taker, or in market 2^32 - 1 (an account's market
+    /// list, one storage word, cannot encode that id).
     error InvalidFill(uint256 index);
     /// @notice The market is not in a phase that allows the action.
     error MarketNotTradable(uint32 marketId);

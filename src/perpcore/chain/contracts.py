@@ -807,27 +807,6 @@ class SafeCastOverflowedIntDowncast(ContractRevert):
 
 
 @revert_error
-class SafeCastOverflowedIntToUint(ContractRevert):
-    """The contracts' SafeCastOverflowedIntToUint error."""
-
-    SIGNATURE = "SafeCastOverflowedIntToUint(int256)"
-    TYPES = ('int256',)
-    FIELDS = ('value',)
-    value: int
-
-
-@revert_error
-class SafeCastOverflowedUintDowncast(ContractRevert):
-    """The contracts' SafeCastOverflowedUintDowncast error."""
-
-    SIGNATURE = "SafeCastOverflowedUintDowncast(uint8,uint256)"
-    TYPES = ('uint8', 'uint256')
-    FIELDS = ('bits', 'value')
-    bits: int
-    value: int
-
-
-@revert_error
 class SafeCastOverflowedUintToInt(ContractRevert):
     """The contracts' SafeCastOverflowedUintToInt error."""
 
@@ -936,6 +915,27 @@ class OpenNotionalOutOfRange(ContractRevert):
     FIELDS = ('size', 'open_notional_qq')
     size: int
     open_notional_qq: int
+
+
+@revert_error
+class SafeCastOverflowedIntToUint(ContractRevert):
+    """The contracts' SafeCastOverflowedIntToUint error."""
+
+    SIGNATURE = "SafeCastOverflowedIntToUint(int256)"
+    TYPES = ('int256',)
+    FIELDS = ('value',)
+    value: int
+
+
+@revert_error
+class SafeCastOverflowedUintDowncast(ContractRevert):
+    """The contracts' SafeCastOverflowedUintDowncast error."""
+
+    SIGNATURE = "SafeCastOverflowedUintDowncast(uint8,uint256)"
+    TYPES = ('uint8', 'uint256')
+    FIELDS = ('bits', 'value')
+    bits: int
+    value: int
 
 
 @revert_error
@@ -1793,8 +1793,6 @@ __all__ = [
     "OpenPositions",
     "PriceOutsideBand",
     "SafeCastOverflowedIntDowncast",
-    "SafeCastOverflowedIntToUint",
-    "SafeCastOverflowedUintDowncast",
     "SafeCastOverflowedUintToInt",
     "StillActive",
     "StringTooLong",
@@ -1806,6 +1804,8 @@ __all__ = [
     "Int64Overflow",
     "NegativeAmount",
     "OpenNotionalOutOfRange",
+    "SafeCastOverflowedIntToUint",
+    "SafeCastOverflowedUintDowncast",
     "ZeroFillSize",
     "RoleGuarded",
     "CollateralVault",
