@@ -5,8 +5,9 @@ block with 10,000 and 100,000 open positions when the mark barely moved, next to
 Positions are opened in pairs through ``Exchange.process`` at spread-out prices, so their
 liquidation prices spread over the grid. A scan block is ``set_mark`` one tick away and
 ``liquidate(now)``: nothing is due, so it measures the index refresh and peek. The cascade shocks
-the mark by 0.25 with a thin book: many positions are due in one block, partly filled, partly
-deleveraged. Each case records per-block time (p50/p99 where it has many rounds) in ``extra_info``.
+the mark by 0.25 with a thin book (bids of well-margined shorts) and a 200 USDC insurance fund:
+5,000 longs are due in one block; the book takes a few (the fund paying their gap to bankruptcy),
+those whose deficit the rest of the fund cannot cover are deleveraged, the others wait for the book. Each case records per-block time (p50/p99 where it has many rounds) in ``extra_info``.
 """
 
 import numpy as np
@@ -84,8 +85,10 @@ def test_cascade(benchmark):
     """A 0.25 drop with a thin bid side: every long near its liquidation price is due at once."""
     def setup():
         ex = _market(10_000)
-        for i in range(50):
-            ex.submit(MARKET, 10**9 + i, 10_000 - 1 - 2 * i, Side.BUY, 250_000 - 1000 * i, 200)
+        ex.deposit(10**6, 10**6 * USDC)
+        ex.fund_insurance(10**6, MARKET, 200 * USDC)
+        for i in range(50):  # bids of shorts (even accounts), which the drop leaves well margined
+            ex.submit(MARKET, 10**9 + i, 10_000 - 2 - 2 * i, Side.BUY, 250_000 - 1000 * i, 200)
         ex.set_mark(MARKET, 250_000)
         return (ex,), {}
 
@@ -93,8 +96,11 @@ def test_cascade(benchmark):
     benchmark.pedantic(lambda ex: blocks.append((ex, ex.liquidate(1))), setup=setup, rounds=3,
                        iterations=1)
     ex, block = blocks[-1]
-    assert block.candidates > 100 and block.liquidated
+    assert block.candidates > 100 and block.liquidated and block.deleveraged and block.deferred
+    assert any(e.kind == "liquidation_filled" for e in block.events)
+    assert ex.bad_debt(MARKET) == 0
     ex.check_integrity()
     benchmark.extra_info["candidates"] = block.candidates
     benchmark.extra_info["liquidated"] = len(block.liquidated)
     benchmark.extra_info["deleveraged"] = len(block.deleveraged)
+    benchmark.extra_info["deferred"] = len(block.deferred)
