@@ -1422,7 +1422,9 @@ cdef class OrderBook:
         Same semantics as the per-call methods, command by command. Returns a BatchResult: one
         RESULT_DTYPE row per command, and the fills, cancellations and (if ``deltas``) L2 deltas
         of the whole batch, each row tagged with its command index. With ``out`` (BatchBuffers)
-        the arrays are views of that reusable storage instead of fresh allocations.
+        the arrays are views of that reusable storage instead of fresh allocations; without it,
+        the storage of an earlier call whose arrays are all gone is reused (never storage an
+        array still views).
         """
         if not isinstance(commands, np.ndarray):
             raise InvalidType(f"commands must be a numpy array of COMMAND_DTYPE, not "
@@ -1439,7 +1441,7 @@ cdef class OrderBook:
         cdef const uint8_t[::1] raw_in = arr.view(np.uint8) if n else None
         cdef const CommandRec* cmds = <const CommandRec*>&raw_in[0] if n else NULL
         cdef const CommandRec* cmd
-        cdef BatchBuffers buffers = BatchBuffers() if out is None else out
+        cdef BatchBuffers buffers = _take_spare_buffers() if out is None else out
         cdef ResultRec* res = <ResultRec*>buffers.reserve(KIND_RESULTS, n, sizeof(ResultRec))
         cdef int code
         cdef int64_t f0, c0
@@ -1505,6 +1507,8 @@ cdef class OrderBook:
                 buffers.view(KIND_DELTAS, DELTA_DTYPE, self.n_deltas) if deltas else None,
             )
         finally:
+            if out is None:
+                _keep_spare_buffers(buffers)
             self.want_deltas = True
             self.batch_out = None
             self.fills, self.fills_cap = own_fills, own_fills_cap
@@ -1749,8 +1753,10 @@ cdef class _Block:
     cdef char* data
     cdef Py_ssize_t nbytes
     cdef Py_ssize_t one
+    cdef Py_ssize_t exports  # buffers handed out and not yet released: live numpy views
 
     def __getbuffer__(self, Py_buffer* view, int flags):
+        self.exports += 1
         view.buf = self.data
         view.obj = self
         view.len = self.nbytes
@@ -1764,7 +1770,7 @@ cdef class _Block:
         view.internal = NULL
 
     def __releasebuffer__(self, Py_buffer* view):
-        pass
+        self.exports -= 1
 
     def __dealloc__(self):
         free(self.data)
@@ -1818,6 +1824,37 @@ cdef class BatchBuffers:
     cdef object view(self, int kind, object dtype, int64_t count):
         return np.frombuffer(self.blocks[kind], dtype=dtype, count=count)
 
+    cdef bint unviewed(self):
+        """No array views any of the storage: it may be written again without anyone noticing."""
+        cdef object b
+        for b in self.blocks:
+            if b is not None and (<_Block>b).exports:
+                return False
+        return True
+
     def nbytes(self):
         """Bytes of storage currently held."""
         return sum([(<_Block>b).nbytes for b in self.blocks if b is not None])
+
+
+# One spare set of batch storage per process: a process() call without ``out`` reuses the storage
+# of an earlier such call once no array views it any more (its results were dropped), instead of
+# faulting in tens of MB afresh; while a call runs the spare is taken, so no two calls share it.
+# Sets above SPARE_BUFFERS_MAX_BYTES are not kept.
+cdef Py_ssize_t SPARE_BUFFERS_MAX_BYTES = 256 << 20
+cdef BatchBuffers _spare_buffers = None
+
+
+cdef BatchBuffers _take_spare_buffers():
+    global _spare_buffers
+    cdef BatchBuffers b = _spare_buffers
+    if b is not None and b.unviewed():
+        _spare_buffers = None
+        return b
+    return BatchBuffers()
+
+
+cdef void _keep_spare_buffers(BatchBuffers b):
+    global _spare_buffers
+    if b.nbytes() <= SPARE_BUFFERS_MAX_BYTES:
+        _spare_buffers = b

@@ -436,3 +436,31 @@ def test_views_of_reused_batch_buffers_stay_readable_after_the_storage_grows():
 
     assert [len(arr) for arr in small] == lengths
     assert all(len(arr.tolist()) == n for arr, n in zip(small, lengths))
+
+
+def _data_address(batch):
+    return batch.results.__array_interface__["data"][0]
+
+
+def test_a_fresh_batch_reuses_the_storage_of_an_earlier_one_whose_results_are_gone():
+    cmds = _flow(1000, seed=7)
+    first = perpcore.OrderBook().process(cmds, deltas=True)
+    address = _data_address(first)
+    del first  # no array views that storage any more
+
+    second = perpcore.OrderBook().process(cmds, deltas=True)
+
+    assert _data_address(second) == address
+
+
+@pytest.mark.parametrize("keep", ["results", "a slice of the fills"])
+def test_a_fresh_batch_never_writes_over_results_still_held(book_cls, keep):
+    first = book_cls().process(_flow(1000, seed=7), deltas=True)
+    held = first.results if keep == "results" else first.fills[10:20]
+    before = held.copy()
+    del first
+
+    second = book_cls().process(_flow(1000, seed=8), deltas=True)
+
+    assert np.array_equal(held, before)  # the held views were not written over
+    assert len(second.results) == 1000
