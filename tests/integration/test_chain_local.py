@@ -4,7 +4,6 @@ when missing) and on the in-process py-evm chain, each on a fresh chain with a f
 must arrive as the contracts' custom errors with their arguments, events with their fields."""
 
 import os
-from pathlib import Path
 
 import pytest
 from eth_account import Account
@@ -35,15 +34,7 @@ from perpcore.chain.contracts import (
 )
 from perpcore.errors import ChainError, InvalidInput, PerpcoreError
 
-ANVIL = Path(__file__).parents[2] / "contracts" / "node_modules" / ".bin" / "anvil"
 DELAY_S = 3600
-
-
-@pytest.fixture
-def anvil_path():
-    if not ANVIL.exists():
-        pytest.skip(f"{ANVIL} is missing: run contracts/test.sh (make test does) to install anvil")
-    return ANVIL
 
 
 @pytest.fixture(params=["anvil", "in-process"])

@@ -14,7 +14,6 @@ the sum of an account's buckets (``Balances.total``) is the quantity that must e
 
 import random
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -22,7 +21,6 @@ from perpcore import Exchange, FundingParams, RiskTier, Side
 from perpcore.chain import BatchSigner, DeployParams, LocalChain, deploy_system, fund, list_market, push_snapshot
 from perpcore.chain.contracts import Fill, FillKind
 
-ANVIL = Path(__file__).parents[2] / "contracts" / "node_modules" / ".bin" / "anvil"
 SEED = 999
 ROUNDS = 70
 ORDERS_PER_ROUND = 9
@@ -39,10 +37,8 @@ ENGINE = BatchSigner(bytes.fromhex("e17e" * 16))
 
 
 @pytest.fixture(scope="module")
-def anvil():
-    if not ANVIL.exists():
-        pytest.skip(f"{ANVIL} is missing: run contracts/test.sh (make test does) to install anvil")
-    with LocalChain(ANVIL) as chain:
+def anvil(anvil_path):
+    with LocalChain(anvil_path) as chain:
         yield chain
 
 

@@ -5,7 +5,6 @@ because the margin check confirms it, a rejection refused), resolution and settl
 computed by hand in the comments; after every step the vault's tokens equal what it owes plus the
 insurance fund plus the market's pools."""
 
-from pathlib import Path
 
 import pytest
 
@@ -33,7 +32,6 @@ from perpcore.chain.contracts import (
     WithdrawalStatus,
 )
 
-ANVIL = Path(__file__).parents[2] / "contracts" / "node_modules" / ".bin" / "anvil"
 M = 1
 DELAY_S = 600
 TIER = RiskTier(base_imf_ppm=100_000, mmf_ppm=50_000, taker_fee_ppm=500, maker_fee_ppm=-100,
@@ -44,9 +42,8 @@ ENGINE = BatchSigner(bytes.fromhex("e17e" * 16))
 @pytest.fixture(scope="module", params=["anvil", "in-process"])
 def chain(request):
     """One running chain per kind for the module; each test deploys its own system on it."""
-    if request.param == "anvil" and not ANVIL.exists():
-        pytest.skip(f"{ANVIL} is missing: run contracts/test.sh (make test does) to install anvil")
-    with (LocalChain(ANVIL) if request.param == "anvil" else InProcessChain()) as running:
+    node = LocalChain(request.getfixturevalue("anvil_path")) if request.param == "anvil" else InProcessChain()
+    with node as running:
         yield running
 
 

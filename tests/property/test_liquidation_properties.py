@@ -40,6 +40,21 @@ tiers = st.builds(
        fund=st.sampled_from([0, 5, 500]), quotes=st.lists(order, max_size=15))
 def test_liquidation_blocks_keep_every_promise(exchange_cls, risk, deposits, orders, shocks,
                                                fund, quotes):
+    ex = _funded_market(exchange_cls, risk, deposits, fund)
+    oid = _submit_all(ex, orders, 1)  # positions, and whatever rests
+    for now, mark in enumerate(shocks, start=1):
+        ex.set_mark(M, mark)
+        oid = _submit_all(ex, quotes, oid)  # fresh liquidity around the shock
+        before = {a: ex.margin(a, M) for a in ACCOUNTS}
+        block = ex.liquidate(now)
+        ex.check_integrity()
+        _check_block(ex, risk, mark, before, block)
+        for kind in {e.kind for e in block.events if e.kind.startswith(("liq", "ins", "del"))}:
+            event(kind)
+
+
+def _funded_market(exchange_cls, risk, deposits, fund):
+    """One market at 0.5 with the accounts funded, and ``fund`` USDC in its insurance fund."""
     ex = exchange_cls()
     ex.add_market(M, tick_ppm=10_000, risk=risk, mark_ppm=500_000)
     for account, usdc in zip(ACCOUNTS, deposits):
@@ -47,21 +62,15 @@ def test_liquidation_blocks_keep_every_promise(exchange_cls, risk, deposits, ord
     ex.deposit(99, 10**6 * USDC)
     if fund:
         ex.fund_insurance(99, M, fund * USDC)
-    oid = 1
-    for account, side, price, size in orders:  # positions, and whatever rests
+    return ex
+
+
+def _submit_all(ex, orders, oid):
+    """Submit the orders with ids from ``oid`` on; returns the next free id."""
+    for account, side, price, size in orders:
         ex.submit(M, oid, account, side, price, size)
         oid += 1
-    for now, mark in enumerate(shocks, start=1):
-        ex.set_mark(M, mark)
-        for account, side, price, size in quotes:  # fresh liquidity around the shock
-            ex.submit(M, oid, account, side, price, size)
-            oid += 1
-        before = {a: ex.margin(a, M) for a in ACCOUNTS}
-        block = ex.liquidate(now)
-        ex.check_integrity()
-        _check_block(ex, risk, mark, before, block)
-        for kind in {e.kind for e in block.events if e.kind.startswith(("liq", "ins", "del"))}:
-            event(kind)
+    return oid
 
 
 def _check_block(ex, risk, mark, before, block):
@@ -121,17 +130,8 @@ def test_a_resolving_market_settles_liquidated_losses_by_final_deleveraging(
     """While a market resolves (reduce-only: no new liquidity), a liquidated position its book
     cannot close is deleveraged whole, so resolving blocks never add bad debt, and a position is
     left open after its liquidation only when no opposite position with positive equity remains."""
-    ex = exchange_cls()
-    ex.add_market(M, tick_ppm=10_000, risk=risk, mark_ppm=500_000)
-    for account, usdc in zip(ACCOUNTS, deposits):
-        ex.deposit(account, usdc * USDC)
-    ex.deposit(99, 10**6 * USDC)
-    if fund:
-        ex.fund_insurance(99, M, fund * USDC)
-    oid = 1
-    for account, side, price, size in orders + quotes:
-        ex.submit(M, oid, account, side, price, size)
-        oid += 1
+    ex = _funded_market(exchange_cls, risk, deposits, fund)
+    _submit_all(ex, orders + quotes, 1)
     ex.set_mark(M, shock)
     ex.begin_resolution(M, outcome, 1, window)
     for now in range(1, window + 2):
