@@ -2,13 +2,12 @@
 pragma solidity 0.8.37;
 
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {CommonBase} from "forge-std/Base.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
 
 import {CollateralVault} from "../../src/CollateralVault.sol";
 import {IPositionManager} from "../../src/interfaces/IPositionManager.sol";
 import {PositionManager} from "../../src/PositionManager.sol";
 import {MarketRiskRegistry} from "../../src/MarketRiskRegistry.sol";
+import {SurpriseLog} from "./SurpriseLog.sol";
 
 /// @notice Signs a batch with the engine key (the invariant test, which holds the system fixture).
 interface IBatchSigner {
@@ -23,7 +22,7 @@ interface IBatchSigner {
 /// predicts what must be refused (a funding delta beyond the bound, a batch while paused, a replayed batch, a
 /// withdrawal while paused that the rules allow) and counts every surprise in `unexpectedOutcomes`. Trades the
 /// margin check refuses are legitimate refusals. It never reverts itself.
-contract PositionHandler is CommonBase, StdUtils {
+contract PositionHandler is SurpriseLog {
     uint32 internal constant MARKETS = 2;
     int64 internal constant BAND = 50_000;
 
@@ -40,9 +39,6 @@ contract PositionHandler is CommonBase, StdUtils {
     mapping(uint32 marketId => int64) public markOf;
     mapping(uint32 marketId => int256) public ghostFundingIndex;
     uint64 public ghostBatches;
-    uint256 public unexpectedOutcomes;
-    string public lastSurprise;
-    mapping(string action => uint256) public successes;
 
     constructor(
         PositionManager pm_,
@@ -153,13 +149,6 @@ contract PositionHandler is CommonBase, StdUtils {
         vm.warp(block.timestamp + 1);
         for (uint32 m = 1; m <= MARKETS; ++m) {
             risk.pushSnapshot(m, markOf[m], markOf[m], uint64(block.timestamp), risk.latestSnapshot(m).phase);
-        }
-    }
-
-    function _check(bool ok, string memory what) internal {
-        if (!ok) {
-            ++unexpectedOutcomes;
-            lastSurprise = what;
         }
     }
 

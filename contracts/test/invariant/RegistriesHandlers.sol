@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.37;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {InsuranceFund} from "../../src/InsuranceFund.sol";
@@ -13,20 +11,17 @@ import {MarketRegistry} from "../../src/MarketRegistry.sol";
 import {MarketRiskRegistry} from "../../src/MarketRiskRegistry.sol";
 import {OracleRegistry} from "../../src/OracleRegistry.sol";
 import {SnapshotRules} from "../utils/SnapshotRules.sol";
+import {SurpriseLog} from "./SurpriseLog.sol";
 
-/// @notice What the three registry handlers share: named callers, and a count of every outcome that went against
-/// the handler's prediction (an action accepted that the rules forbid, or refused that they allow). Handlers try
-/// each action whatever the state and never revert themselves, so the invariant run can fail on any revert.
-abstract contract RegistriesHandlerBase is CommonBase, StdUtils {
+/// @notice What the three registry handlers share: named callers, and their outcomes recorded against the prediction
+/// (SurpriseLog).
+abstract contract RegistriesHandlerBase is SurpriseLog {
     int64 internal constant ONE = 1_000_000;
 
     address public immutable admin;
     address public immutable resolver;
     address public immutable stranger;
 
-    uint256 public unexpectedOutcomes;
-    string public lastSurprise;
-    mapping(string action => uint256) public successes;
 
     constructor(address admin_, address resolver_, address stranger_) {
         admin = admin_;
@@ -38,9 +33,7 @@ abstract contract RegistriesHandlerBase is CommonBase, StdUtils {
     function _outcome(bool expected, bool accepted, string memory action) internal {
         if (accepted) ++successes[action];
         if (expected != accepted) {
-            ++unexpectedOutcomes;
-            lastSurprise =
-                string.concat(action, accepted ? " accepted against the rules" : " refused against the rules");
+            _check(false, string.concat(action, accepted ? " accepted against the rules" : " refused against the rules"));
         }
     }
 

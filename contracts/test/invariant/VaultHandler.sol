@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: UNLICENSED
 pragma solidity 0.8.37;
 
-import {CommonBase} from "forge-std/Base.sol";
-import {StdUtils} from "forge-std/StdUtils.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {CollateralVault} from "../../src/CollateralVault.sol";
 import {ICollateralVault} from "../../src/interfaces/ICollateralVault.sol";
 import {MockMarginOracle} from "../mocks/MockMarginOracle.sol";
 import {MockUSDC} from "../mocks/MockUSDC.sol";
+import {SurpriseLog} from "./SurpriseLog.sol";
 
 /// @notice Drives the vault with random deposits, requests, executions, rejections, claims, pauses, blacklistings
 /// and time, and keeps a ghost model of every balance. Each action is attempted whatever the state; the handler
 /// predicts from its model whether the vault must accept or refuse it and counts every surprise in
 /// `unexpectedOutcomes` (a withdrawal executed early or twice, a rejection without the margin check, an exit
 /// refused while paused, ...). It never reverts itself, so the invariant run can fail on any revert.
-contract VaultHandler is CommonBase, StdUtils {
+contract VaultHandler is SurpriseLog {
     struct GhostWithdrawal {
         address account;
         uint256 amount;
@@ -39,9 +38,6 @@ contract VaultHandler is CommonBase, StdUtils {
     uint256 public ghostDeposited;
     uint256 public ghostPaidOut;
     uint256 public ghostPending;
-    uint256 public unexpectedOutcomes;
-    string public lastSurprise;
-    mapping(string action => uint256) public successes;
     GhostWithdrawal internal _neverIssued; // what _ghost returns for an id the vault never issued
 
     constructor(
@@ -206,13 +202,6 @@ contract VaultHandler is CommonBase, StdUtils {
 
     function _expectRefusal(bool expected, string memory what) internal {
         _check(!expected, what);
-    }
-
-    function _check(bool ok, string memory what) internal {
-        if (!ok) {
-            ++unexpectedOutcomes;
-            lastSurprise = what;
-        }
     }
 
     function _actor(uint256 seed) internal view returns (address) {
