@@ -209,8 +209,6 @@ cdef class Exchange:
     cdef int _reduce_only_size(self, _Market m, Pos* p, int side, int64_t* size) noexcept
     cdef int _reduce_only_price(self, _Market m, const Pos* p, int64_t size, int tif,
                                 int64_t* price_ppm) except -1
-    cdef int _reduce_only_limit(self, int tif, int64_t* price_ppm, int64_t bound,
-                                bint selling) noexcept
     cdef int _settle_funding(self, _Market m, int32_t a, Pos* p) except -1
     cdef int _close_at(self, _Market m, int32_t a, int64_t price_ppm) except -1
     cdef int _cancel_for_phase(self, _Market m, bint all_orders, int reason) except -1

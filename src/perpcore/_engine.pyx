@@ -33,8 +33,8 @@ from perpcore._book cimport CancelRec, CommandRec, FillRec, OrderBook
 from perpcore._convert cimport _as_i64
 from perpcore._fixedpoint cimport (
     PC_OK, checked, pc_add, pc_i128, pc_mul, pc_mul_div_down, pc_mul_div_up, pc_narrow, pc_sub,
-    pc_wide, pc_wide_add, pc_wide_le, pc_wide_lt, pc_wide_mul, pc_wide_sub, mul_div_down, mul_div_up,
-    wide_div_down, wide_div_up,
+    pc_wide, pc_wide_add, pc_wide_le, pc_wide_lt, pc_wide_mul, pc_wide_sub, mul_div_down,
+    mul_div_up, wide_div_down, wide_div_up,
 )
 from perpcore._funding cimport FundingParams, FundingSampler, funding_payment_qq_c
 from perpcore._margin cimport (
@@ -59,8 +59,8 @@ from perpcore.events import (
     WithdrawalExecuted, WithdrawalRejected, WithdrawalRequested,
 )
 from perpcore.exchange_types import (
-    EXCHANGE_ORDER_ID_FIRST, EXCHANGE_RESULT_DTYPE, LIQUIDATION_ORDER_ID_FIRST, Balances, CallResult, ExchangeBatch, MarginView, PositionView,
-    SubmitResult, WithdrawalResult,
+    EXCHANGE_ORDER_ID_FIRST, EXCHANGE_RESULT_DTYPE, LIQUIDATION_ORDER_ID_FIRST, Balances,
+    CallResult, ExchangeBatch, MarginView, PositionView, SubmitResult, WithdrawalResult,
 )
 from perpcore.lifecycle import MarketPhase
 from perpcore.market_services import DEFAULT_FUNDING as _DEFAULT_FUNDING
@@ -661,6 +661,18 @@ cdef inline int64_t _unsettled_funding(_Market m, const Pos* p) except? -1:
     return _minus(0, _funding_payment(p.size, m.funding_index_idx, p.funding_index_idx))
 
 
+cdef inline int _within_bound(int tif, int64_t* price_ppm, int64_t bound, bint selling) noexcept:
+    """A reduce-only order against its bankruptcy bound: an unprotected market order takes the
+    bound as its protection price; a limit beyond it (below for a sell, above for a buy) is
+    E_BEYOND_BANKRUPTCY."""
+    if tif == TIF_MARKET and price_ppm[0] == 0:
+        price_ppm[0] = bound
+        return OK
+    if price_ppm[0] < bound if selling else price_ppm[0] > bound:
+        return E_BEYOND_BANKRUPTCY
+    return OK
+
+
 cdef inline int _position_status(const Pos* p) noexcept:
     """CLOSED when flat, else LIQUIDATING under liquidation, else OPEN."""
     if p.size == 0:
@@ -1007,7 +1019,7 @@ cdef class Exchange:
             if pc_wide_lt(pc_wide_mul(size, SCALE - tick), need):
                 return E_BEYOND_BANKRUPTCY  # none
             bound = wide_div_up(need, pc_wide(size))
-            return self._reduce_only_limit(tif, price_ppm, (bound + tick - 1) // tick * tick, True)
+            return _within_bound(tif, price_ppm, (bound + tick - 1) // tick * tick, True)
         need = pc_wide_add(pc_wide(mul_div_down(_minus(0, p.open_notional_qq), size, q)),
                            pc_wide(kept))  # buys at p <= bound: size * p <= that
         if not pc_wide_lt(need, pc_wide_mul(size, SCALE - tick)):
@@ -1015,16 +1027,7 @@ cdef class Exchange:
         if pc_wide_lt(need, pc_wide_mul(size, tick)):
             return E_BEYOND_BANKRUPTCY
         bound = wide_div_down(need, pc_wide(size))
-        return self._reduce_only_limit(tif, price_ppm, bound // tick * tick, False)
-
-    cdef int _reduce_only_limit(self, int tif, int64_t* price_ppm, int64_t bound,
-                                bint selling) noexcept:
-        if tif == TIF_MARKET and price_ppm[0] == 0:
-            price_ppm[0] = bound
-            return OK
-        if price_ppm[0] < bound if selling else price_ppm[0] > bound:
-            return E_BEYOND_BANKRUPTCY
-        return OK
+        return _within_bound(tif, price_ppm, bound // tick * tick, False)
 
     cdef int _reduce_only_size(self, _Market m, Pos* p, int side, int64_t* size) noexcept:
         """Cut a reduce-only order so that the account's resting reduce-only orders never exceed

@@ -205,7 +205,8 @@ def _tick_report(tick: int, cmds: np.ndarray, seconds: dict[str, list[float]]) -
 def measure(n_events: int = 1_000_000, ticks: Iterable[int] = (1000, 100), rounds: int = 3,
             progress: Callable[[str], None] = lambda msg: None) -> BenchReport:
     """Measure everything on seeded flows of ``n_events`` for each tick size. Every round runs
-    every measurement of every tick once, so a change of load between rounds hits all ticks alike."""
+    every measurement of every tick once, so a change of load between rounds hits all ticks
+    alike."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     ticks = list(ticks)
     flows = {t: generate_flow(FlowSpec(n_events=n_events, tick_ppm=t)) for t in ticks}
@@ -231,8 +232,8 @@ def measure(n_events: int = 1_000_000, ticks: Iterable[int] = (1000, 100), round
         coarse, fine = seconds[ticks[0]], seconds[ticks[-1]]
         paired = {name: float(np.median([f / c for f, c in zip(fine[name], coarse[name])])) - 1.0
                   for name in ("per_call", "batch")}
-    return BenchReport(reports, bytes_per_resting_order(100_000), bytes_per_resting_order(1_000_000),
-                       paired)
+    return BenchReport(reports, bytes_per_resting_order(100_000),
+                       bytes_per_resting_order(1_000_000), paired)
 
 
 def _m(rate: float) -> str:

@@ -33,7 +33,8 @@ abstract contract RegistriesHandlerBase is SurpriseLog {
     function _outcome(bool expected, bool accepted, string memory action) internal {
         if (accepted) ++successes[action];
         if (expected != accepted) {
-            _check(false, string.concat(action, accepted ? " accepted against the rules" : " refused against the rules"));
+            string memory verdict = accepted ? " accepted against the rules" : " refused against the rules";
+            _check(false, string.concat(action, verdict));
         }
     }
 
