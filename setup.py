@@ -29,7 +29,7 @@ DIRECTIVES = {
 COMPILE_ARGS = ["-O1", "-g", "-UNDEBUG"] if DEBUG else ["-O3"]
 MACROS = [("PERPCORE_DEBUG", "1" if DEBUG else "0"), ("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")]
 
-NATIVE_MODULES = ["_book", "_margin", "_funding", "_engine"]
+NATIVE_MODULES = ["_book", "_margin", "_funding", "_results", "_engine"]
 
 extensions = [
     Extension(

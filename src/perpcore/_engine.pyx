@@ -41,6 +41,7 @@ from perpcore._margin cimport (
     RiskTier, apply_fill_c, entry_price_ppm_c, fee_qq_c, imf_ppm_c, requirement_qq_c,
     unrealized_pnl_qq_c,
 )
+from perpcore._results cimport CallResult, ExchangeBatch, SubmitResult, WithdrawalResult
 
 from types import MappingProxyType, MemberDescriptorType
 
@@ -60,7 +61,7 @@ from perpcore.events import (
 )
 from perpcore.exchange_types import (
     EXCHANGE_ORDER_ID_FIRST, EXCHANGE_RESULT_DTYPE, LIQUIDATION_ORDER_ID_FIRST, Balances,
-    CallResult, ExchangeBatch, MarginView, PositionView, SubmitResult, WithdrawalResult,
+    MarginView, PositionView,
 )
 from perpcore.lifecycle import MarketPhase
 from perpcore.market_services import DEFAULT_FUNDING as _DEFAULT_FUNDING
@@ -348,8 +349,8 @@ cdef void* _grow_array(void* ptr, int64_t* cap, size_t item, int64_t first) exce
 
 
 # ---------------------------------------------------------------------------------------------
-# Records handed to Python. The exchange_types classes are slotted, immutable Python classes;
-# their __init__ only stores its arguments in the slots. On the hot path this module does the same
+# Query views handed to Python. PositionView and MarginView are slotted, frozen dataclasses; their
+# __init__ only stores its arguments in the slots. On the hot path this module does the same
 # without interpreted code: it allocates the instance (zeroed: every slot empty) and stores each
 # field straight into its slot, at the offset CPython's own slot descriptor reads it from. The
 # offsets are taken at import from the classes' member descriptors, which must be plain object
@@ -413,11 +414,7 @@ cdef inline void _put(object record, const RecordLayout* layout, int field,
     (<PyObject**>(<char*><PyObject*>record + layout.offset[field]))[0] = <PyObject*>value
 
 
-cdef RecordLayout CALL_RESULT, SUBMIT_RESULT, WITHDRAWAL_RESULT, POSITION_VIEW, MARGIN_VIEW
-_layout(&CALL_RESULT, CallResult, ("code", "_events"))
-_layout(&SUBMIT_RESULT, SubmitResult, ("code", "_events", "order_id", "filled", "resting",
-                                       "expired", "lock_qq", "size"))
-_layout(&WITHDRAWAL_RESULT, WithdrawalResult, ("code", "_events", "withdrawal_id", "due_at"))
+cdef RecordLayout POSITION_VIEW, MARGIN_VIEW
 _layout(&POSITION_VIEW, PositionView, ("size", "open_notional_qq", "entry_price_ppm",
                                        "realized_pnl_qq", "status", "settlement_status",
                                        "funding_paid_qq"))
@@ -427,33 +424,35 @@ _layout(&MARGIN_VIEW, MarginView, ("collateral_qq", "unrealized_pnl_qq", "unsett
                                    "liquidatable"))
 
 
+# The call results are native records (perpcore._results): made without __init__, C fields set.
+
 cdef object _call_result(object code, object events):
-    cdef object r = _new_record(&CALL_RESULT)
-    _put(r, &CALL_RESULT, 0, code)
-    _put(r, &CALL_RESULT, 1, events)
+    cdef CallResult r = CallResult.__new__(CallResult)
+    r.code = code
+    r._events = events
     return r
 
 
 cdef object _submit_result(object code, object events, object order_id, const SubmitOut* out):
-    cdef object r = _new_record(&SUBMIT_RESULT)
-    _put(r, &SUBMIT_RESULT, 0, code)
-    _put(r, &SUBMIT_RESULT, 1, events)
-    _put(r, &SUBMIT_RESULT, 2, order_id)
-    _put(r, &SUBMIT_RESULT, 3, out.filled)
-    _put(r, &SUBMIT_RESULT, 4, out.resting)
-    _put(r, &SUBMIT_RESULT, 5, out.expired)
-    _put(r, &SUBMIT_RESULT, 6, out.lock_qq)
-    _put(r, &SUBMIT_RESULT, 7, out.size)
+    cdef SubmitResult r = SubmitResult.__new__(SubmitResult)
+    r.code = code
+    r._events = events
+    r.order_id = order_id
+    r.filled = out.filled
+    r.resting = out.resting
+    r.expired = out.expired
+    r.lock_qq = out.lock_qq
+    r.size = out.size
     return r
 
 
 cdef object _withdrawal_result(object code, object events, int64_t withdrawal_id,
                                int64_t due_at):
-    cdef object r = _new_record(&WITHDRAWAL_RESULT)
-    _put(r, &WITHDRAWAL_RESULT, 0, code)
-    _put(r, &WITHDRAWAL_RESULT, 1, events)
-    _put(r, &WITHDRAWAL_RESULT, 2, withdrawal_id)
-    _put(r, &WITHDRAWAL_RESULT, 3, due_at)
+    cdef WithdrawalResult r = WithdrawalResult.__new__(WithdrawalResult)
+    r.code = code
+    r._events = events
+    r.withdrawal_id = withdrawal_id
+    r.due_at = due_at
     return r
 
 

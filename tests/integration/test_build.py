@@ -14,7 +14,7 @@ def test_the_suite_runs_on_the_build_it_was_asked_to():
 def test_the_installed_package_carries_stubs_and_the_typed_marker():
     root = Path(perpcore.__file__).parent
     assert (root / "py.typed").exists()
-    for module in ("_book", "_margin", "_engine"):
+    for module in ("_book", "_margin", "_funding", "_results", "_engine"):
         assert (root / f"{module}.pyi").exists()
         assert (root / f"{module}.pxd").exists()
     assert (root / "_convert.pxd").exists() and (root / "_fixedpoint.pxd").exists()

@@ -1,9 +1,9 @@
-"""The hand-written stubs src/perpcore/_book.pyi, _margin.pyi, _funding.pyi and _engine.pyi must
-describe the compiled modules exactly.
+"""The hand-written stubs src/perpcore/_book.pyi, _margin.pyi, _funding.pyi, _results.pyi and
+_engine.pyi must describe the compiled modules exactly.
 
 Checked: each stub's public names equal the runtime module's own public names and the public
 attributes of its classes (OrderBook, Result, BatchBuffers, RiskTier, FundingParams,
-FundingSampler, Exchange); each member is the same kind
+FundingSampler, the call records, Exchange); each member is the same kind
 (property, method, staticmethod); functions and methods take the same parameters with the same
 defaults; every annotation resolves; and the values the native modules really return conform to
 the stubs' return annotations.
@@ -25,16 +25,17 @@ import pytest
 
 import perpcore
 from perpcore import (
-    _book, _engine, _funding, _margin, book_types, codes, errors, events, exchange_types,
-    funding_types,
+    _book, _engine, _funding, _margin, _results, book_types, codes, errors, events,
+    exchange_types, funding_types,
 )
 
 STUB_SUFFIX = "_stub_under_test"
 CLASSES = ("OrderBook", "Result", "BatchBuffers")
+RECORDS = ("CallResult", "SubmitResult", "WithdrawalResult", "ExchangeBatch")  # only properties
 # (runtime module, class) of every native class the stubs describe
 ALL_CLASSES = [(_book, name) for name in CLASSES] + [
     (_margin, "RiskTier"), (_funding, "FundingParams"), (_funding, "FundingSampler"),
-    (_engine, "Exchange")]
+    (_engine, "Exchange")] + [(_results, name) for name in RECORDS]
 CLASS_IDS = [name for _, name in ALL_CLASSES]
 # protocol methods that, when the runtime class defines them, the stub must declare
 PROTOCOL_DUNDERS = {"__len__", "__contains__", "__iter__", "__getitem__", "__reduce__", "__eq__",
@@ -69,9 +70,14 @@ def _decorators(fn):
 
 
 def _stub_members(tree, class_name):
-    """{name: (kind, FunctionDef or None)} of a stub class; kind: property/staticmethod/method."""
+    """{name: (kind, FunctionDef or None)} of a stub class, with what it inherits from classes of
+    the same stub; kind: property/staticmethod/method."""
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
     members = {}
+    stub_classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id in stub_classes:
+            members.update(_stub_members(tree, base.id))
     for node in cls.body:
         if isinstance(node, ast.FunctionDef):
             decorators = _decorators(node)
@@ -135,6 +141,9 @@ def _runtime_module_names(module=_book):
         value = getattr(module, name)
         if isinstance(value, types.ModuleType):
             continue
+        if getattr(value, "__module__", None) == module.__name__:
+            own.add(name)  # defined here, whoever re-exports it
+            continue
         if any(getattr(m, name, object()) is value
                for m in (book_types, codes, errors, events, exchange_types, funding_types,
                          types)):
@@ -161,10 +170,12 @@ def _runtime_params(cls, name):
 
 
 def _user_defined_dunders(cls):
+    """The protocol methods the class or one of its bases (but object) defines."""
     out = set()
-    for name, value in vars(cls).items():
-        if name in PROTOCOL_DUNDERS and getattr(value, "__name__", name) == name:
-            out.add(name)  # Cython's auto-generated __reduce_cython__ is not the class's own
+    for klass in cls.__mro__[:-1]:
+        for name, value in vars(klass).items():
+            if name in PROTOCOL_DUNDERS and getattr(value, "__name__", name) == name:
+                out.add(name)  # Cython's auto-generated __reduce_cython__ is not the class's own
     return out
 
 
@@ -177,6 +188,20 @@ def test_the_stub_declares_exactly_the_modules_own_public_names():
 
 def test_the_engine_stub_declares_exactly_the_modules_own_public_names():
     assert _stub_module_names(_stub_tree(_engine)) == _runtime_module_names(_engine) == {"Exchange"}
+
+
+def test_the_results_stub_declares_exactly_the_modules_own_public_names():
+    assert _stub_module_names(_stub_tree(_results)) == _runtime_module_names(_results) == set(
+        RECORDS)
+
+
+def test_every_annotation_in_the_results_stub_resolves():
+    stub = _load_stub(_results)
+    for class_name in ("_Record",) + RECORDS:
+        for name, value in vars(getattr(stub, class_name)).items():
+            fn = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+            if inspect.isfunction(fn):
+                assert "return" in typing.get_type_hints(fn), f"{class_name}.{name} return type"
 
 
 def test_the_margin_stub_declares_exactly_the_modules_own_public_names():
@@ -220,7 +245,7 @@ def test_methods_take_the_same_parameters_with_the_same_defaults(module, class_n
             continue  # slot wrappers (__len__, ...) carry no parameter names at run time
         assert _stub_params(fn) == _runtime_params(cls, name), f"{class_name}.{name}"
         checked += 1
-    assert checked > 0 or class_name == "Result"
+    assert checked > 0 or class_name == "Result" or class_name in RECORDS
 
 
 def test_batch_buffers_conform_to_the_stub():

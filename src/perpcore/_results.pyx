@@ -1,0 +1,133 @@
+"""The records an exchange call returns: ``CallResult``, ``SubmitResult``, ``WithdrawalResult`` and
+``ExchangeBatch``, shared by the native ``Exchange`` and the ``ReferenceExchange`` (both build
+these very classes, so their results compare equal field by field).
+
+They are native because the native exchange makes one per call: it allocates a record from a free
+list and writes its C fields directly, with no Python integer made until a field is read. They
+behave like frozen dataclasses: equality, hashing and repr by the fields named in ``_fields``,
+``FrozenInstanceError`` on assignment, pickling. A record's ``events`` may arrive unbuilt: the
+native exchange stores a call's events as C records and hands over an object whose ``build()``
+turns them into ``perpcore.events`` records the first time ``events`` is read (the reference passes
+the tuple itself). This module decides nothing and depends on neither implementation.
+"""
+
+cimport cython
+from libc.stdint cimport int64_t
+
+import dataclasses
+
+import numpy as np
+
+from perpcore.codes import Code
+
+__all__ = ["CallResult", "SubmitResult", "WithdrawalResult", "ExchangeBatch"]
+
+
+@cython.no_gc  # holds a code, events and ints only: no reference cycle can pass through a record
+cdef class _Record:
+    """Immutable record whose ``events`` may be built lazily (see the module doc); ``_fields``
+    names the public fields in order."""
+
+    _fields = ("events",)
+
+    @property
+    def events(self):
+        """The call's events as a tuple of perpcore.events records, in the order they happened."""
+        if type(self._events) is not tuple:
+            self._events = self._events.build()
+        return self._events
+
+    def _astuple(self):
+        return tuple([getattr(self, name) for name in self._fields])
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._astuple() == other._astuple()
+
+    def __hash__(self):
+        return hash(self._astuple())
+
+    def __repr__(self):
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._fields)
+        return f"{self.__class__.__name__}({fields})"
+
+    def __setattr__(self, name, value):
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name):
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __reduce__(self):
+        return self.__class__, self._astuple()
+
+
+@cython.freelist(16)
+cdef class CallResult(_Record):
+    """What a call did: ``code`` 0 accepted (anything else: nothing changed) and its events."""
+
+    _fields = ("code", "events")
+
+    def __init__(self, code, events=()):
+        self.code = code
+        self._events = events
+
+    @property
+    def ok(self):
+        return self.code == Code.OK
+
+
+@cython.freelist(16)
+@cython.final
+cdef class SubmitResult(CallResult):
+    """A submitted order's outcome: ``filled``/``resting``/``expired`` of the size that entered the
+    book (``size``: a reduce-only order may be cut) and ``lock_qq``, what it locked on entry (0 for
+    reduce-only orders and rejections)."""
+
+    _fields = CallResult._fields + ("order_id", "filled", "resting", "expired", "lock_qq", "size")
+
+    def __init__(self, code, events=(), order_id=0, int64_t filled=0, int64_t resting=0,
+                 int64_t expired=0, int64_t lock_qq=0, int64_t size=0):
+        self.code = code
+        self._events = events
+        self.order_id = order_id
+        self.filled = filled
+        self.resting = resting
+        self.expired = expired
+        self.lock_qq = lock_qq
+        self.size = size
+
+
+@cython.final
+cdef class WithdrawalResult(CallResult):
+    """A withdrawal call's outcome: the withdrawal's id and when it may be paid."""
+
+    _fields = CallResult._fields + ("withdrawal_id", "due_at")
+
+    def __init__(self, code, events=(), withdrawal_id=0, due_at=0):
+        self.code = code
+        self._events = events
+        self.withdrawal_id = withdrawal_id
+        self.due_at = due_at
+
+
+@cython.final
+cdef class ExchangeBatch(_Record):
+    """Output of ``Exchange.process``: one EXCHANGE_RESULT_DTYPE row per command, and the events of
+    all commands in order (command i emitted ``results['n_events'][i]`` of them)."""
+
+    _fields = ("results", "events")
+
+    def __init__(self, results, events):
+        self.results = results
+        self._events = events
+
+    def __eq__(self, other):
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (np.array_equal(self.results, other.results)
+                and self.results.dtype == other.results.dtype
+                and self.events == other.events)
+
+    def __hash__(self):  # holds a mutable array
+        raise TypeError(f"unhashable type: {self.__class__.__name__!r}")
