@@ -26,10 +26,10 @@ cdef extern from "_book.h":
 
 
 # The reduce-only guard an exchange installs on its book (NULL on a bare book): how much the
-# account of resting reduce-only order `order_id` may trade on `side` through it, judged on its
-# position before the current command. The book subtracts what the account's other makers already
-# filled in that command.
-ctypedef int64_t (*ReducibleFn)(void* ctx, int64_t order_id, int side) noexcept
+# account of the resting reduce-only order in node `slot` may trade on `side` through it, judged on
+# its position before the current command. The book subtracts what the account's other makers
+# already filled in that command.
+ctypedef int64_t (*ReducibleFn)(void* ctx, int32_t slot, int side) noexcept
 
 
 # One price level: a FIFO queue of slots and its aggregates.
@@ -47,7 +47,10 @@ cdef struct LevelBits:
     int32_t depth
 
 
-# Output records. Layouts equal book_types' numpy dtypes (checked at import).
+# Output records. Layouts equal book_types' numpy dtypes (checked at import). The node slots at
+# their ends lie in what the dtypes leave as padding: a book that reports slots (report_slots, set by
+# the exchange that owns it) writes there the slot of the order the record is about, so its owner
+# can keep per-order state indexed by slot; elsewhere they stay zero.
 cdef struct FillRec:
     int64_t cmd
     int64_t taker_order_id
@@ -60,6 +63,7 @@ cdef struct FillRec:
     uint8_t taker_side
     uint8_t taker_reduce_only
     uint8_t maker_reduce_only
+    int32_t maker_slot        # padding in FILL_DTYPE (see above)
 
 
 cdef struct CancelRec:
@@ -70,6 +74,7 @@ cdef struct CancelRec:
     int64_t size
     uint8_t side
     uint8_t reason
+    int32_t slot              # padding in CANCEL_DTYPE (see above)
 
 
 cdef struct DeltaRec:
@@ -140,6 +145,8 @@ cdef class OrderBook:
     cdef uint8_t out_expire_reason
     cdef int64_t debug_ops                # operations since construction (debug-build check schedule)
     cdef ReducibleFn reducible            # reduce-only guard, or NULL (see ReducibleFn)
+    cdef bint report_slots                # fills and cancels carry node slots (see FillRec)
+    cdef int32_t out_slot                 # the node the last place_c rested its order in
     cdef void* reducible_ctx              # borrowed: its owner clears the guard before it dies
     cdef int64_t* scan                    # FOK check under a guard: (account, take) pairs
     cdef int64_t scan_cap                 # in pairs

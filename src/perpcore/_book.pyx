@@ -771,6 +771,8 @@ cdef class OrderBook:
         f.taker_side = <uint8_t>taker_side
         f.taker_reduce_only = (taker_flags & NODE_REDUCE_ONLY) != 0
         f.maker_reduce_only = (maker.flags & NODE_REDUCE_ONLY) != 0
+        if self.report_slots:
+            f.maker_slot = <int32_t>(maker - self.nodes)
         return 0
 
     cdef int _emit_cancel(self, OrderNode* node, int reason) except -1:
@@ -788,6 +790,8 @@ cdef class OrderBook:
         c.size = node.remaining
         c.side = node.side
         c.reason = <uint8_t>reason
+        if self.report_slots:
+            c.slot = <int32_t>(node - self.nodes)
         return 0
 
     cdef int _emit_delta(self, int side, int32_t level) except -1:
@@ -858,6 +862,7 @@ cdef class OrderBook:
         L.total += size
         self.n_live += 1
         self.out_resting = size
+        self.out_slot = s
         self._emit_delta(side, level)
         return 0
 
@@ -926,7 +931,7 @@ cdef class OrderBook:
                                 if self.scan[2 * k] == n.account:
                                     used += self.scan[2 * k + 1]
                             take = min(take, max(
-                                self.reducible(self.reducible_ctx, n.order_id, opp) - used, 0))
+                                self.reducible(self.reducible_ctx, s, opp) - used, 0))
                         if n_scan == self.scan_cap:
                             p = _grow(self.scan, &self.scan_cap, 2 * sizeof(int64_t))
                             self.scan = <int64_t*>p
@@ -946,7 +951,8 @@ cdef class OrderBook:
     cdef int64_t _reducible_now(self, OrderNode* maker, int64_t fill_floor) noexcept:
         """What a reduce-only maker may fill now: its account's reducible size before the command,
         less what the account's makers have filled since `fill_floor` (never negative)."""
-        cdef int64_t k, left = self.reducible(self.reducible_ctx, maker.order_id, maker.side)
+        cdef int64_t k, left = self.reducible(self.reducible_ctx, <int32_t>(maker - self.nodes),
+                                              maker.side)
         for k in range(fill_floor, self.n_fills):
             if self.fills[k].maker_account == maker.account:
                 left -= self.fills[k].size

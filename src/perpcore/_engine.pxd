@@ -3,7 +3,8 @@
 # submit, a cancel and a cancel-all, which drive each market's OrderBook through its own cdef
 # interface (_book.pxd), its risk math through _margin.pxd and its funding payments through
 # _funding.pxd. Accounts live in dense slots (an id table maps an account id to its slot); each
-# market keeps one Pos per account slot and its live orders in a slot pool indexed by an id table.
+# market keeps one Pos per account slot and one XOrder per node slot of its book: the book owns the
+# order ids, and its fills and cancels name the slot of the order they are about.
 # A market's time-driven services (lifecycle, mark service, funding sampler) are the shared Python
 # MarketServices; the phase and the cumulative funding index the hot path reads are mirrored in C.
 # A call's events are C records (EventRec) until a Python reader asks for them. Units: sizes in
@@ -30,7 +31,7 @@ cdef struct EventRec:
     int64_t v[8]
 
 
-# Open-addressing id table (linear probing, backward-shift deletion): int64 key -> int32 slot.
+# Open-addressing id table (linear probing, no deletion): int64 key -> int32 slot.
 cdef struct IdBucket:
     int64_t key
     int32_t slot              # -1: empty bucket
@@ -79,11 +80,12 @@ cdef struct XOrder:
     int64_t remaining
     int64_t price_ppm
     int32_t account           # account slot
-    int32_t ro_prev
-    int32_t ro_next           # also chains the pool's free slots
+    int32_t ro_prev           # neighbours (node slots) in its position's reduce-only list
+    int32_t ro_next
     uint8_t side
     uint8_t reduce_only
     uint8_t ro_linked         # in its position's reduce-only list
+    uint8_t live              # an order rests in the book's node of this slot
 
 
 # One row of EXCHANGE_RESULT_DTYPE (layout checked at import).
@@ -135,19 +137,16 @@ cdef class _Market:
     cdef int64_t funding_bad_debt_qq       # funding payments position margin could not pay
     cdef int64_t funding_dust_idx          # rounding surplus not yet swept to insurance, [0, 1e6)
     cdef Pos* pos                          # by account slot (capacity: Exchange.accounts_cap)
-    cdef XOrder* orders                    # slot pool of live orders
-    cdef int32_t orders_cap
-    cdef int32_t orders_used               # high-water mark of slots handed out
-    cdef int32_t free_head
-    cdef int32_t n_orders
-    cdef IdTable ids                       # order id -> orders slot
+    cdef XOrder* orders                    # by the book's node slot (live: an order rests there)
+    cdef int32_t orders_cap                # grown to the book's node capacity as it grows
+    cdef XOrder taker                      # the order of the running submit, until it rests
     cdef int32_t* changed                  # account slots whose position or position margin
     cdef int64_t n_changed                 # changed since the liquidation engine last asked,
     cdef int64_t changed_cap               # in first-change order (Pos.changed: listed once)
 
     cdef int32_t find_order(self, int64_t order_id) noexcept
-    cdef int32_t add_order(self, int64_t order_id, int32_t account) except -1
-    cdef void remove_order(self, int32_t slot) noexcept
+    cdef XOrder* new_taker(self, int64_t order_id, int32_t account) noexcept
+    cdef XOrder* rest_taker(self) except NULL
 
 
 @cython.final
@@ -216,15 +215,15 @@ cdef class Exchange:
     cdef int32_t _liquidation_slot(self, object account) except? -2
     cdef int _book_quiet(self, _Market m, int op, int64_t key, int64_t size) except -1
     cdef tuple _built_events(self)
-    cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
+    cdef int _fill_side(self, _Market m, XOrder* o, int64_t signed_size, int64_t price_ppm,
                         int64_t* oi_delta) except -1
     cdef int _position_trade(self, _Market m, Pos* p, int64_t signed_size,
                              int64_t price_ppm) except -1
-    cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1
+    cdef int _apply_fill(self, _Market m, const FillRec* f, XOrder* taker) except -1
     cdef int _apply_cancel(self, _Market m, const CancelRec* c) except -1
     cdef int _release_freed_margin(self, _Market m, int32_t a) except -1
     cdef int _release_reduced(self, _Market m) except -1
-    cdef int _drop_order(self, _Market m, int32_t slot) except -1
+    cdef int _drop_order(self, _Market m, XOrder* o) except -1
     cdef int _trim_reduce_only(self, _Market m) except -1
     cdef int _apply_book_cancels(self, _Market m) except -1
     cdef int submit_c(self, _Market m, int64_t order_id, int64_t account, int side,

@@ -6,7 +6,8 @@ Owns every balance (accounts' buckets, each market's position margins, insurance
 clearing pool and funding pool), positions (with the funding each settled), order locks,
 reduce-only bookkeeping, pending withdrawals and the events of each call. State lives in C:
 accounts in dense slots found through an id table, one position record per account slot and
-market, live orders in a per-market slot pool found through an id table. A submit validates and
+market, and each live order's lock and kind at the node slot its market's book keeps it in (the
+book's own id table finds an order; its fills and cancels name the slot). A submit validates and
 margin-checks at C level (the kernels of ``_margin.pxd``), drives the market's ``OrderBook``
 through ``place_c``/``cancel_c``/``cancel_all_c`` and reads the fills and cancellations from the
 book's C output buffers; each side of a fill first settles the funding its position owes since its
@@ -186,7 +187,6 @@ cdef enum:
     INLINE_EVENT_WORDS = 18    # event words kept inside a result: a resting order's three events
     MAX_EVENT_WORDS = 9        # the largest event record: header + 8 values
     FIRST_ACCOUNTS = 64
-    FIRST_ORDERS = 256
     FIRST_EVENT_WORDS = 2048
     BATCH_EVENT_WORDS = 24     # words reserved per batch command up front (grown if needed)
     FIRST_TABLE_SHIFT = 8
@@ -250,7 +250,7 @@ cdef inline int64_t _pos_part(int64_t v) noexcept:
 
 
 # ---------------------------------------------------------------------------------------------
-# Id tables: splitmix64 finaliser, linear probing, backward-shift deletion (no tombstones).
+# The account id table: splitmix64 finaliser, linear probing; accounts are never removed.
 
 @cython.overflowcheck(False)  # arithmetic modulo 2**64 is the point of a hash
 cdef inline uint64_t _mix(int64_t key) noexcept:
@@ -314,28 +314,6 @@ cdef int _table_insert(IdTable* t, int64_t key, int32_t slot) except -1:
     t.buckets[i].slot = slot
     t.count += 1
     return 0
-
-
-cdef void _table_delete(IdTable* t, int64_t key) noexcept:
-    """Remove `key`, which the table holds, shifting later members of its cluster back."""
-    cdef uint64_t mask = t.mask, i, j, home
-    cdef int shift = 64 - t.shift
-    i = _mix(key) >> shift
-    while t.buckets[i].key != key or t.buckets[i].slot == -1:
-        i = (i + 1) & mask
-    j = i
-    while True:
-        j = (j + 1) & mask
-        if t.buckets[j].slot == -1:
-            break
-        home = _mix(t.buckets[j].key) >> shift
-        # the entry at j may move back to the hole at i unless its home lies in (i, j]
-        if (i <= j and (i < home <= j)) or (i > j and (home > i or home <= j)):
-            continue
-        t.buckets[i] = t.buckets[j]
-        i = j
-    t.buckets[i].slot = -1
-    t.count -= 1
 
 
 cdef void* _grow_array(void* ptr, int64_t* cap, size_t item, int64_t first) except NULL:
@@ -550,15 +528,11 @@ cdef class _BatchEvents:
 # ---------------------------------------------------------------------------------------------
 # A market: its book, risk parameters, holders, positions and live orders.
 
-cdef int64_t _reducible(void* ctx, int64_t order_id, int side) noexcept:
-    """The book's reduce-only guard (ReducibleFn): how much the owner of reduce-only order
-    `order_id` may trade on `side` before its position would open exposure."""
+cdef int64_t _reducible(void* ctx, int32_t slot, int side) noexcept:
+    """The book's reduce-only guard (ReducibleFn): how much the owner of the reduce-only order in
+    node `slot` may trade on `side` before its position would open exposure."""
     cdef _Market m = <_Market>ctx
-    cdef int32_t slot = m.find_order(order_id)
-    cdef int64_t size
-    if slot == -1:
-        return 0
-    size = m.pos[m.orders[slot].account].size
+    cdef int64_t size = m.pos[m.orders[slot].account].size
     if side == BUY:
         return -size if size < 0 else 0
     return size if size > 0 else 0
@@ -574,45 +548,42 @@ cdef class _Market:
             self.book.reducible = NULL  # the book may outlive its market: drop the borrowed guard
         free(self.pos)
         free(self.orders)
-        free(self.ids.buckets)
         free(self.changed)
 
     cdef int32_t find_order(self, int64_t order_id) noexcept:
-        return _table_find(&self.ids, order_id)
+        """The slot of live order `order_id`, or -1 (the book's id table)."""
+        return self.book._find(order_id)
 
-    cdef int32_t add_order(self, int64_t order_id, int32_t account) except -1:
-        """A zeroed pool slot for a new live order of the account in slot `account`, registered
-        under its id."""
-        cdef int32_t s
-        cdef int64_t cap
-        if self.free_head != -1:
-            s = self.free_head
-            self.free_head = self.orders[s].ro_next
-        else:
-            if self.orders_used == self.orders_cap:
-                cap = self.orders_cap
-                if cap >= 0x3FFFFFFF:
-                    raise MemoryError("order pool is full")
-                self.orders = <XOrder*>_grow_array(self.orders, &cap, sizeof(XOrder), FIRST_ORDERS)
-                self.orders_cap = <int32_t>cap
-            s = self.orders_used
-            self.orders_used += 1
-        memset(&self.orders[s], 0, sizeof(XOrder))
-        self.orders[s].order_id = order_id
-        self.orders[s].account = account
-        self.orders[s].ro_prev = -1
-        self.orders[s].ro_next = -1
-        _table_insert(&self.ids, order_id, s)
-        self.n_orders += 1
+    cdef XOrder* new_taker(self, int64_t order_id, int32_t account) noexcept:
+        """The running submit's order, zeroed, of the account in slot `account` (it counts among
+        the position's live orders until dropped)."""
+        cdef XOrder* o = &self.taker
+        memset(o, 0, sizeof(XOrder))
+        o.order_id = order_id
+        o.account = account
+        o.ro_prev = -1
+        o.ro_next = -1
         self.pos[account].live_orders += 1
-        return s
+        return o
 
-    cdef void remove_order(self, int32_t slot) noexcept:
-        _table_delete(&self.ids, self.orders[slot].order_id)
-        self.pos[self.orders[slot].account].live_orders -= 1
-        self.orders[slot].ro_next = self.free_head
-        self.free_head = slot
-        self.n_orders -= 1
+    cdef XOrder* rest_taker(self) except NULL:
+        """Move the running submit's order to the node slot the book rested it in. Called after
+        the command's fills and cancels are applied: the book may have reused a slot one of them
+        freed."""
+        cdef int32_t slot = self.book.out_slot, cap = self.book.nodes_cap
+        cdef XOrder* grown
+        if slot >= self.orders_cap:  # the book grew its node pool: follow it
+            grown = <XOrder*>realloc(self.orders, cap * sizeof(XOrder))
+            if grown == NULL:
+                raise MemoryError()
+            memset(grown + self.orders_cap, 0, (cap - self.orders_cap) * sizeof(XOrder))
+            self.orders = grown
+            self.orders_cap = cap
+        if self.orders[slot].live:
+            raise IntegrityError(f"{self.name}: node slot {slot} is already taken")
+        self.orders[slot] = self.taker
+        self.orders[slot].live = 1
+        return &self.orders[slot]
 
 
 cdef int64_t _oi_notional(_Market m, int64_t open_interest) except? -1:
@@ -712,6 +683,19 @@ cdef int64_t _valid_mark(object price_ppm) except? -1:
 @cython.cdivision(True)  # v >= 0 and lot > 0: C division is the floor
 cdef inline int64_t _floor_to_lot(int64_t v, int64_t lot) noexcept:
     return v // lot * lot
+
+
+cdef list _live_slots_by_id(_Market m, int32_t account, bint skip_reduce_only):
+    """The slots of the market's live orders (of the account in slot `account` only, unless -1;
+    reduce-only orders left out if asked), in order id order."""
+    cdef int32_t s
+    cdef list found = []
+    for s in range(m.orders_cap):
+        if m.orders[s].live and (account == -1 or m.orders[s].account == account) and not (
+                skip_reduce_only and m.orders[s].reduce_only):
+            found.append((m.orders[s].order_id, s))
+    found.sort()
+    return [s for _, s in found]
 
 
 cdef inline bint _ro_before(_Market m, int32_t s, int32_t t) noexcept:
@@ -1097,8 +1081,7 @@ cdef class Exchange:
             return self._reject(m, order_id, account, code)
         self.accts[a].available_qq -= lock  # covered: checked above
         self.accts[a].orders_qq += lock
-        slot = m.add_order(order_id, a)
-        o = &m.orders[slot]
+        o = m.new_taker(order_id, a)
         o.lock_qq = lock
         o.remaining = size
         o.price_ppm = price_ppm
@@ -1115,16 +1098,18 @@ cdef class Exchange:
         e.b2 = o.reduce_only
         self._touch_balance(a)
         for i in range(book.n_fills):
-            self._apply_fill(m, &book.fills[i], slot)
+            self._apply_fill(m, &book.fills[i], o)
         self._release_reduced(m)
         self._apply_book_cancels(m)
         out.filled = book.out_filled
         out.resting = book.out_resting
         out.expired = book.out_expired
-        o = &m.orders[slot]
         if out.resting == 0:
-            self._drop_order(m, slot)  # filled in full or expired: free what remains
-        elif o.reduce_only:
+            self._drop_order(m, o)  # filled in full or expired: free what remains
+        else:
+            o = m.rest_taker()
+        if out.resting != 0 and o.reduce_only:
+            slot = book.out_slot
             p = &m.pos[a]
             o.ro_linked = 1
             o.ro_prev = -1
@@ -1148,13 +1133,12 @@ cdef class Exchange:
 
     # ------------------------------------------------------------------ fills and cancels
 
-    cdef int _fill_side(self, _Market m, int32_t slot, int64_t signed_size, int64_t price_ppm,
+    cdef int _fill_side(self, _Market m, XOrder* o, int64_t signed_size, int64_t price_ppm,
                         int64_t* oi_delta) except -1:
         """One side of a fill: the order's lock share moves into position margin, the position
         settles the funding it owes since its last touch, then changes and realises PnL through
         the clearing pool. A position that shrank or changed sign is marked for the margin release
         at the end of the call."""
-        cdef XOrder* o = &m.orders[slot]
         cdef int32_t a = o.account
         cdef Pos* p = &m.pos[a]
         cdef int64_t q = _abs(signed_size), moved = 0, before = p.size
@@ -1199,17 +1183,17 @@ cdef class Exchange:
             m.bad_debt_qq = _plus(m.bad_debt_qq, -realized - taken)
         return 0
 
-    cdef int _apply_fill(self, _Market m, const FillRec* f, int32_t taker_slot) except -1:
-        cdef int32_t maker_slot = m.find_order(f.maker_order_id)
+    cdef int _apply_fill(self, _Market m, const FillRec* f, XOrder* taker) except -1:
+        cdef XOrder* maker = &m.orders[f.maker_slot]
         cdef int64_t q = f.size, price = f.price_ppm, notional = f.size * f.price_ppm
         cdef int64_t taker_signed = q if f.taker_side == BUY else -q
         cdef int64_t oi_delta = 0, taker_fee, maker_fee, collected, taken, rebate, share = 0
         cdef int32_t ta, ma
         cdef EventRec* e
-        self._fill_side(m, taker_slot, taker_signed, price, &oi_delta)
-        self._fill_side(m, maker_slot, -taker_signed, price, &oi_delta)
-        ta = m.orders[taker_slot].account
-        ma = m.orders[maker_slot].account
+        self._fill_side(m, taker, taker_signed, price, &oi_delta)
+        self._fill_side(m, maker, -taker_signed, price, &oi_delta)
+        ta = taker.account
+        ma = maker.account
         # fees: the taker's first, so a rebate is paid out of fees actually collected
         taker_fee = _fee(notional, m.taker_fee_ppm)
         maker_fee = _fee(notional, m.maker_fee_ppm)
@@ -1246,7 +1230,7 @@ cdef class Exchange:
         e.v[7] = maker_fee
         e.b0 = f.taker_side
         if f.maker_remaining == 0:
-            self._drop_order(m, maker_slot)
+            self._drop_order(m, maker)
         return 0
 
     cdef int _settle_funding(self, _Market m, int32_t a, Pos* p) except -1:
@@ -1304,16 +1288,9 @@ cdef class Exchange:
     cdef int _cancel_for_phase(self, _Market m, bint all_orders, int reason) except -1:
         """Cancel the market's live orders (all of them, or all but the reduce-only ones) in
         order id order with `reason`, releasing their locks; the caller began the call."""
-        cdef int64_t k, order_id
         cdef int32_t s
-        cdef list ids = []
-        for k in range(<int64_t>m.ids.mask + 1):
-            s = m.ids.buckets[k].slot
-            if s != -1 and (all_orders or not m.orders[s].reduce_only):
-                ids.append(m.orders[s].order_id)
-        ids.sort()
-        for order_id in ids:
-            self._cancel_order(m, m.find_order(order_id), reason)
+        for s in _live_slots_by_id(m, -1, not all_orders):
+            self._cancel_order(m, s, reason)
         return 0
 
     cdef int _cancel_order(self, _Market m, int32_t slot, int reason) except -1:
@@ -1326,7 +1303,7 @@ cdef class Exchange:
         cdef int code = self._book_quiet(m, OP_CANCEL, order_id, 0)
         if code != OK:
             raise IntegrityError(f"book refused to cancel order {order_id}: {code}")
-        self._drop_order(m, slot)
+        self._drop_order(m, o)
         e = self._event(EV_ORDER_CANCELLED, m.index)
         e.v[0] = order_id
         e.v[1] = account
@@ -1387,9 +1364,9 @@ cdef class Exchange:
             self.accts[a].available_qq = _plus(self.accts[a].available_qq, release)
         return 0
 
-    cdef int _drop_order(self, _Market m, int32_t slot) except -1:
-        """Forget an order that left the book; its remaining lock returns to `available`."""
-        cdef XOrder* o = &m.orders[slot]
+    cdef int _drop_order(self, _Market m, XOrder* o) except -1:
+        """Forget an order that left the book (or never rested); its remaining lock returns to
+        `available`."""
         cdef int32_t a = o.account
         cdef Pos* p
         self.accts[a].available_qq = _plus(self.accts[a].available_qq, o.lock_qq)
@@ -1407,14 +1384,15 @@ cdef class Exchange:
             p.ro_remaining -= o.remaining
             o.ro_linked = 0
         self._touch_balance(a)
-        m.remove_order(slot)
+        m.pos[a].live_orders -= 1
+        o.live = 0
         return 0
 
     cdef int _apply_cancel(self, _Market m, const CancelRec* c) except -1:
-        cdef int32_t slot = m.find_order(c.order_id)
-        cdef int64_t released = m.orders[slot].lock_qq
+        cdef XOrder* o = &m.orders[c.slot]
+        cdef int64_t released = o.lock_qq
         cdef EventRec* e
-        self._drop_order(m, slot)
+        self._drop_order(m, o)
         e = self._event(EV_ORDER_CANCELLED, m.index)
         e.v[0] = c.order_id
         e.v[1] = c.account
@@ -1520,7 +1498,7 @@ cdef class Exchange:
         cdef int64_t cost = <int64_t>self.n_accounts * (len(self.market_list) + 1)
         cdef _Market m
         for m in self.market_list:
-            cost += m.n_orders + m.book.n_levels + m.book.nodes_used
+            cost += m.book.n_live + m.book.n_levels + m.book.nodes_used
         if self.debug_ops % (cost // DEBUG_CHECK_BUDGET + 1) == 0:
             self.check_integrity_c()
         self.debug_ops += 1
@@ -1548,24 +1526,24 @@ cdef class Exchange:
             book = m.book
             book.check_integrity_c()
             live = [0] * self.n_accounts  # live orders per account slot in m
-            if book.n_live != m.n_orders or m.ids.count != m.n_orders:
-                raise IntegrityError(f"{m.name}: {book.n_live} orders in the book, "
-                                     f"{m.n_orders} tracked")
-            for k in range(<int64_t>m.ids.mask + 1):
-                s = m.ids.buckets[k].slot
-                if s == -1:
-                    continue
+            n = 0
+            if m.orders_cap < book.nodes_used:
+                raise IntegrityError(f"{m.name}: order state for {m.orders_cap} of "
+                                     f"{book.nodes_used} node slots")
+            for s in range(m.orders_cap):
                 o = &m.orders[s]
-                if o.order_id != m.ids.buckets[k].key or m.find_order(o.order_id) != s:
-                    raise IntegrityError(f"{m.name}: order table broken at order {o.order_id}")
-                t = book._find(o.order_id)
-                if t == -1 or book.nodes[t].remaining != o.remaining or \
-                        book.nodes[t].account != self.accts[o.account].account:
+                if not o.live:
+                    continue
+                n += 1
+                if book._find(o.order_id) != s or book.nodes[s].remaining != o.remaining or \
+                        book.nodes[s].account != self.accts[o.account].account:
                     raise IntegrityError(f"{m.name}: order {o.order_id} disagrees with the book")
                 if o.lock_qq < 0 or (o.reduce_only and o.lock_qq) or o.ro_linked != o.reduce_only:
                     raise IntegrityError(f"{m.name}: order {o.order_id} has lock {o.lock_qq}")
                 locked[o.account] += o.lock_qq
                 live[o.account] += 1
+            if n != book.n_live:  # each live order at its own node: the same orders
+                raise IntegrityError(f"{m.name}: {book.n_live} orders in the book, {n} tracked")
             longs = shorts = 0
             open_notional = 0
             unsettled = 0  # in idx
@@ -1708,11 +1686,10 @@ cdef class Exchange:
         m.sampler = sampler
         m.phase = services.phase
         m.funding_index_idx = m.sampler.index_idx
-        m.free_head = -1
+        m.book.report_slots = True
         m.pos = <Pos*>calloc(self.accounts_cap, sizeof(Pos))
         if m.pos == NULL:
             raise MemoryError()
-        _table_init(&m.ids, FIRST_TABLE_SHIFT)
         self.by_name[market] = m
         self.market_list.append(m)
         self.names.append(market)
@@ -2260,18 +2237,11 @@ cdef class Exchange:
         """Cancel the account's live orders in ``market`` (CancelReason.LIQUIDATION)."""
         cdef _Market m = self._market(market)
         cdef int32_t a = self._liquidation_slot(account), s
-        cdef int64_t k, order_id
-        cdef list ids = []
         self._reset_events()
         self._begin_call(m.index)
         if a >= 0 and m.pos[a].live_orders:  # most liquidated accounts rest nothing: no scan
-            for k in range(<int64_t>m.ids.mask + 1):
-                s = m.ids.buckets[k].slot
-                if s != -1 and m.orders[s].account == a:
-                    ids.append(m.orders[s].order_id)
-            ids.sort()
-            for order_id in ids:
-                self._cancel_order(m, m.find_order(order_id), CANCEL_LIQUIDATION)
+            for s in _live_slots_by_id(m, a, False):
+                self._cancel_order(m, s, CANCEL_LIQUIDATION)
         self._finish(m)
         return self._built_events()
 
@@ -2280,7 +2250,7 @@ cdef class Exchange:
         ``price_ppm``, which must only shrink its position; the account pays no trading fee and
         its makers no rebate. Returns (contracts filled, events)."""
         cdef _Market m = self._market(market)
-        cdef int32_t a = self._liquidation_slot(account), slot
+        cdef int32_t a = self._liquidation_slot(account)
         cdef int side_ = _enum_arg(_as_i64(side, "side"))
         cdef int64_t size_ = _as_i64(size, "size")
         cdef int64_t price = _as_i64(price_ppm, "price_ppm")
@@ -2306,23 +2276,20 @@ cdef class Exchange:
             book.want_deltas = True
         if code != OK:
             raise IntegrityError(f"the book refused liquidation order {order_id}: {code}")
-        slot = m.add_order(order_id, a)
-        o = &m.orders[slot]
+        o = m.new_taker(order_id, a)
         o.remaining = size_
         o.price_ppm = price
         o.side = <uint8_t>side_
         self.call_liquidation = True
         try:
             for i in range(book.n_fills):
-                self._apply_fill(m, &book.fills[i], slot)
+                self._apply_fill(m, &book.fills[i], o)
         finally:
             self.call_liquidation = False
         self._release_reduced(m)
         self._apply_book_cancels(m)
         filled = book.out_filled
-        slot = m.find_order(order_id)
-        if slot != -1:
-            self._drop_order(m, slot)
+        self._drop_order(m, o)  # IOC: it never rests
         self._trim_reduce_only(m)
         self._finish(m)
         return filled, self._built_events()

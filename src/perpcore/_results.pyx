@@ -2,8 +2,9 @@
 ``ExchangeBatch``, shared by the native ``Exchange`` and the ``ReferenceExchange`` (both build
 these very classes, so their results compare equal field by field).
 
-They are native because the native exchange makes one per call: it allocates a record from a free
-list and writes its C fields directly, with no Python integer made until a field is read. They
+They are native because the native exchange makes one per call: it allocates a record (outside the
+cyclic garbage collector: a record holds a code, events and ints, so no reference cycle can pass
+through one) and writes its C fields directly, with no Python integer made until a field is read. They
 behave like frozen dataclasses: equality, hashing and repr by the fields named in ``_fields``,
 ``FrozenInstanceError`` on assignment, pickling. A record's ``events`` may arrive unbuilt: the
 native exchange stores a call's events as C records and hands over an object whose ``build()``
@@ -23,7 +24,7 @@ from perpcore.codes import Code
 __all__ = ["CallResult", "SubmitResult", "WithdrawalResult", "ExchangeBatch"]
 
 
-@cython.no_gc  # holds a code, events and ints only: no reference cycle can pass through a record
+@cython.no_gc
 cdef class _Record:
     """Immutable record whose ``events`` may be built lazily (see the module doc); ``_fields``
     names the public fields in order."""
@@ -62,7 +63,7 @@ cdef class _Record:
         return self.__class__, self._astuple()
 
 
-@cython.freelist(16)
+@cython.no_gc
 cdef class CallResult(_Record):
     """What a call did: ``code`` 0 accepted (anything else: nothing changed) and its events."""
 
@@ -77,7 +78,7 @@ cdef class CallResult(_Record):
         return self.code == Code.OK
 
 
-@cython.freelist(16)
+@cython.no_gc
 @cython.final
 cdef class SubmitResult(CallResult):
     """A submitted order's outcome: ``filled``/``resting``/``expired`` of the size that entered the
@@ -98,6 +99,7 @@ cdef class SubmitResult(CallResult):
         self.size = size
 
 
+@cython.no_gc
 @cython.final
 cdef class WithdrawalResult(CallResult):
     """A withdrawal call's outcome: the withdrawal's id and when it may be paid."""
@@ -111,6 +113,7 @@ cdef class WithdrawalResult(CallResult):
         self.due_at = due_at
 
 
+@cython.no_gc
 @cython.final
 cdef class ExchangeBatch(_Record):
     """Output of ``Exchange.process``: one EXCHANGE_RESULT_DTYPE row per command, and the events of

@@ -329,6 +329,31 @@ def test_a_resting_reduce_only_order_shrinks_with_the_position_keeping_priority(
     ex.check_integrity()
 
 
+def test_an_order_resting_where_the_makers_it_took_rested_keeps_only_its_own_lock(ex):
+    # The book hands a resting taker a node its sweep just freed; the exchange keeps each order's
+    # lock by node, so the makers' locks must be gone and the taker's must be exactly its own.
+    assert ex.submit(M, 1, BOB, SELL, 510_000, 100).ok
+    assert ex.submit(M, 2, CAROL, SELL, 520_000, 50).ok
+
+    r = ex.submit(M, 3, ALICE, BUY, 520_000, 300)
+
+    assert (r.filled, r.resting) == (150, 150)
+    assert ex.order_lock(M, 1) is None and ex.order_lock(M, 2) is None
+    assert ex.balances(BOB).locked_for_orders == ex.balances(CAROL).locked_for_orders == 0
+    lock = ex.order_lock(M, 3)
+    assert 0 < lock < r.lock_qq and ex.balances(ALICE).locked_for_orders == lock
+    ex.check_integrity()
+    available = ex.balances(ALICE).available
+
+    c = ex.cancel(M, 3)
+
+    assert [(e.kind, e.order_id, e.remaining, e.released_qq) for e in c.events
+            if e.kind == "order_cancelled"] == [("order_cancelled", 3, 150, lock)]
+    assert ex.balances(ALICE).available == available + lock
+    assert ex.balances(ALICE).locked_for_orders == 0 and ex.order_lock(M, 3) is None
+    ex.check_integrity()
+
+
 def test_a_sweep_that_closes_the_position_first_cancels_the_reduce_only_maker_behind(ex):
     # Alice (long 100) rests a normal sell 100 @ 0.55 and a reduce-only sell 100 @ 0.60. Carol's
     # buy of 200 lifts the normal sell first: Alice is flat, so her reduce-only order may no longer
