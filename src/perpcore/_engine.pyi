@@ -117,7 +117,7 @@ class Exchange:
         account."""
     # ------------------------------------------------------------------ orders
     def submit(self, market: str, order_id: _Int, account: _Int, side: _Int, price_ppm: _Int,
-               size: _Int, *, tif: _Int = 0, stp: _Int = 0,
+               size: _Int, tif: _Int = 0, stp: _Int = 0,
                reduce_only: bool | np.bool_ = False) -> SubmitResult:
         """Validate, margin-check, lock, match and apply the fills of one order (``tif`` a
         TimeInForce, default GTC; ``stp`` a SelfTradePrevention, default EXPIRE_MAKER)."""

@@ -76,23 +76,6 @@ cdef extern from *:
     """
     const bint PERPCORE_DEBUG
 
-cdef extern from *:
-    """
-    #include <sys/mman.h>
-    /* Ask for transparent huge pages on a large buffer (Linux; elsewhere a no-op): a batch's
-       event buffer is written once front to back, and 4 KiB pages would each fault on first
-       touch. Only a hint: failure changes nothing. */
-    static void pc_hint_huge_pages(void* p, size_t nbytes) {
-    #ifdef MADV_HUGEPAGE
-        uintptr_t start = ((uintptr_t)p + 0x1FFFFF) & ~(uintptr_t)0x1FFFFF;
-        uintptr_t end = ((uintptr_t)p + nbytes) & ~(uintptr_t)0x1FFFFF;
-        if (end > start) madvise((void*)start, end - start, MADV_HUGEPAGE);
-    #else
-        (void)p; (void)nbytes;
-    #endif
-    }
-    """
-    void pc_hint_huge_pages(void* p, size_t nbytes) nogil
 
 # ---------------------------------------------------------------------------------------------
 # Constants, read once from the Python vocabulary so that each number is defined in one place.
@@ -139,7 +122,7 @@ cdef int E_MARKET_NOT_TRADING = Code.MARKET_NOT_TRADING
 cdef int E_MARKET_REDUCE_ONLY = Code.MARKET_REDUCE_ONLY
 
 # The reference reports some codes as Code members and book / margin rejections as plain ints.
-_CODE_OK = Code.OK
+cdef object _CODE_OK = Code.OK  # typed: read on every call without a dict lookup
 _UNKNOWN_MARKET = Code.UNKNOWN_MARKET
 _UNKNOWN_ACCOUNT = Code.UNKNOWN_ACCOUNT
 _MARKET_NOT_TRADING = Code.MARKET_NOT_TRADING
@@ -153,8 +136,8 @@ _ACTIVE = MarketPhase.ACTIVE
 _RESOLVING = MarketPhase.RESOLVING
 _RESOLVED = MarketPhase.RESOLVED
 _SETTLED = MarketPhase.SETTLED
-_TIF_GTC = TimeInForce.GTC  # the defaults of submit, recognised by identity
-_STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
+cdef object _TIF_GTC = TimeInForce.GTC  # the defaults of submit, recognised by identity
+cdef object _STP_EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
 _NO_NAME = object()  # what Exchange.last_name holds before any market was resolved
 _SIDES = tuple(Side)
 _TIFS = tuple(TimeInForce)
@@ -2049,7 +2032,7 @@ cdef class Exchange:
 
     # ================================================================== orders
 
-    def submit(self, market, order_id, account, side, price_ppm, size, *, tif=TimeInForce.GTC,
+    def submit(self, market, order_id, account, side, price_ppm, size, tif=TimeInForce.GTC,
                stp=SelfTradePrevention.EXPIRE_MAKER, reduce_only=False):
         """Validate, margin-check, lock, match and apply the fills of one order.
 
@@ -2131,7 +2114,6 @@ cdef class Exchange:
             self.events_cap = n * BATCH_EVENT_WORDS // 2
             self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
                                                 FIRST_EVENT_WORDS)
-            pc_hint_huge_pages(self.events, self.events_cap * sizeof(int64_t))
         for i in range(n):
             first_event = self.n_events
             out.filled = out.resting = out.expired = out.lock_qq = 0

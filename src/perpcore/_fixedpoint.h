@@ -23,13 +23,16 @@ static inline int pc_wide_le(pc_i128 a, pc_i128 b) { return a <= b; }
 
 /* Both operands of a division fit int64 and the divisor is positive: the common case (money and
  * prices are int64; most products are far from overflowing), which one 64-bit division serves
- * instead of a call into the 128-bit runtime; a constant divisor then becomes a multiplication. */
+ * instead of a call into the 128-bit runtime; a constant divisor then becomes a multiplication.
+ * The divisions below first make the divisor positive (a / b == -a / -b; the operands, sums of a
+ * few int64 products, stay far from the 128-bit limits), so a negative one takes this path too. */
 static inline int pc_div_is_narrow(pc_i128 a, pc_i128 b) {
     return a >= (pc_i128)INT64_MIN && a <= (pc_i128)INT64_MAX && b > 0 && b <= (pc_i128)INT64_MAX;
 }
 
 /* floor(a / b), b != 0 */
 static inline pc_i128 pc_wide_div_floor(pc_i128 a, pc_i128 b) {
+    if (b < 0) { a = -a; b = -b; }
     if (pc_div_is_narrow(a, b)) {
         int64_t x = (int64_t)a, y = (int64_t)b, q = x / y;
         if (x % y != 0 && x < 0) q -= 1;
@@ -42,6 +45,7 @@ static inline pc_i128 pc_wide_div_floor(pc_i128 a, pc_i128 b) {
 
 /* ceil(a / b), b != 0 */
 static inline pc_i128 pc_wide_div_ceil(pc_i128 a, pc_i128 b) {
+    if (b < 0) { a = -a; b = -b; }
     if (pc_div_is_narrow(a, b)) {
         int64_t x = (int64_t)a, y = (int64_t)b, q = x / y;
         if (x % y != 0 && x > 0) q += 1;

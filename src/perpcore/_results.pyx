@@ -15,6 +15,39 @@ the tuple itself). This module decides nothing and depends on neither implementa
 cimport cython
 from libc.stdint cimport int64_t
 
+cdef extern from *:
+    """
+    /* A free list of SubmitResult records, the one record every submit makes: Cython keeps free
+       lists only for classes without a native base, so the type's own allocation slots do it.
+       The type is final and outside the GC, so only its exact instances, all of one size, ever
+       pass through these two functions. */
+    #define PC_FREE_SUBMIT_RESULTS 64
+    static PyObject* pc_free_submit_results[PC_FREE_SUBMIT_RESULTS];
+    static int pc_n_free_submit_results = 0;
+
+    static PyObject* pc_submit_result_alloc(PyTypeObject* t, Py_ssize_t nitems) {
+        if (nitems == 0 && pc_n_free_submit_results > 0) {
+            PyObject* o = pc_free_submit_results[--pc_n_free_submit_results];
+            memset(o, 0, (size_t)t->tp_basicsize);
+            return PyObject_INIT(o, t);
+        }
+        return PyType_GenericAlloc(t, nitems);
+    }
+
+    static void pc_submit_result_free(void* o) {
+        if (pc_n_free_submit_results < PC_FREE_SUBMIT_RESULTS)
+            pc_free_submit_results[pc_n_free_submit_results++] = (PyObject*)o;
+        else
+            PyObject_Free(o);
+    }
+
+    static void pc_keep_free_submit_results(PyObject* t) {
+        ((PyTypeObject*)t)->tp_alloc = pc_submit_result_alloc;
+        ((PyTypeObject*)t)->tp_free = pc_submit_result_free;
+    }
+    """
+    void pc_keep_free_submit_results(object t)
+
 import dataclasses
 
 import numpy as np
@@ -97,6 +130,9 @@ cdef class SubmitResult(CallResult):
         self.expired = expired
         self.lock_qq = lock_qq
         self.size = size
+
+
+pc_keep_free_submit_results(SubmitResult)
 
 
 @cython.no_gc

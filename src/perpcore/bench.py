@@ -1,9 +1,12 @@
-"""Throughput, latency and memory of the order book on the seeded synthetic flow.
+"""Throughput, latency and memory of the order book, and of the exchange's end-to-end submit, on
+the seeded synthetic flow.
 
 Owns the measurement kernels that `perpcore bench`, the pytest-benchmark suites under
 `benchmarks/` and the budget check all share, the budget file's checker, and the table they
-print. Every number is taken against the pure-Python reference book in the same run, because on a
-shared machine only ratios hold. It never changes the book's behaviour and never hides a result:
+print. Every number is taken against a reference measured in the same run, because on a shared
+machine only ratios hold: the book against the pure-Python reference book, the exchange (margin
+check, lock, match, fills applied to both positions, on a funded exchange that accepts every order
+the book does) against the bare book. It never changes what it measures and never hides a result:
 a budget that is missed is reported as missed.
 """
 
@@ -22,17 +25,23 @@ from typing import Callable, Iterable
 import numpy as np
 
 from perpcore._book import BatchBuffers, OrderBook
+from perpcore._engine import Exchange
+from perpcore._margin import RiskTier
 from perpcore.book_types import COMMAND_DTYPE, Op, Side
+from perpcore.errors import IntegrityError
 from perpcore.reference import ReferenceOrderBook
 from perpcore.workload import FlowSpec, call_rows, generate_flow
 
 __all__ = [
     "BenchReport",
     "TickReport",
+    "BENCH_MARKET",
     "call_plan",
+    "funded_exchange",
     "run_calls",
     "run_batch",
     "call_latencies_ns",
+    "latency_percentiles_ns",
     "bytes_per_resting_order",
     "measure",
     "format_table",
@@ -40,27 +49,50 @@ __all__ = [
 ]
 
 Plan = list[tuple[Callable, tuple]]
+BENCH_MARKET = "BENCH"
+"""The one market of the exchange the benchmarks drive."""
 
 
-def call_plan(book, cmds: np.ndarray) -> Plan:
-    """The flow as one bound-method call per event on ``book``: ``[(method, args), ...]``."""
-    place, cancel, amend, cancel_all = book.place, book.cancel, book.amend, book.cancel_all
+def call_plan(subject, cmds: np.ndarray, market: str | None = None) -> Plan:
+    """The flow as one bound-method call per event, ``[(method, args), ...]``: on an order book
+    (place, cancel, amend, cancel_all), or with ``market`` on an exchange (submit, cancel,
+    cancel_all in that market; it offers no amend)."""
+    if market is None:
+        place, cancel, cancel_all = subject.place, subject.cancel, subject.cancel_all
+        head: tuple = ()
+    else:
+        place, cancel, cancel_all = subject.submit, subject.cancel, subject.cancel_all
+        head = (market,)
     plan: Plan = []
     stp = cmds["stp"].tolist()
     flags = cmds["flags"].tolist()
     for i, (op, oid, acct, side, price, size, tif) in enumerate(call_rows(cmds)):
         if op == Op.PLACE:
             if stp[i] or flags[i]:
-                plan.append((place, (oid, acct, side, price, size, tif, stp[i], bool(flags[i]))))
+                plan.append((place, head + (oid, acct, side, price, size, tif, stp[i],
+                                            bool(flags[i]))))
             else:
-                plan.append((place, (oid, acct, side, price, size, tif)))
+                plan.append((place, head + (oid, acct, side, price, size, tif)))
         elif op == Op.CANCEL:
-            plan.append((cancel, (oid,)))
+            plan.append((cancel, head + (oid,)))
         elif op == Op.AMEND:
-            plan.append((amend, (oid, size, price or None)))
+            if market is not None:
+                raise ValueError("the exchange offers no amend: the flow has one")
+            plan.append((subject.amend, (oid, size, price or None)))
         else:
-            plan.append((cancel_all, (acct,)))
+            plan.append((cancel_all, head + (acct,)))
     return plan
+
+
+def funded_exchange(cmds: np.ndarray, tick_ppm: int = 1000, exchange_cls=Exchange):
+    """An exchange listing BENCH_MARKET on the flow's grid (default risk tier, mark 0.5) in which
+    every account of ``cmds`` holds 1e9 USDC, far beyond what it needs, so it accepts every order
+    the bare book accepts and ends the flow with the bare book's state."""
+    ex = exchange_cls()
+    ex.add_market(BENCH_MARKET, tick_ppm=tick_ppm, risk=RiskTier(), mark_ppm=500_000)
+    for account in np.unique(cmds["account"]).tolist():
+        ex.deposit(account, 10**15)
+    return ex
 
 
 def run_calls(plan: Plan) -> float:
@@ -133,6 +165,12 @@ class TickReport:
     p999_ns: int
     timer_floor_ns: int  # median cost of reading the clock twice
     bytes_per_order_flow: float
+    # the exchange's end-to-end submit on the same flow (see funded_exchange)
+    exchange_per_call: float
+    exchange_batch: float
+    exchange_p50_ns: int  # per-call latency net of the timer's own cost
+    exchange_p99_ns: int
+    exchange_p999_ns: int
 
     @property
     def per_call_ratio(self) -> float:
@@ -141,6 +179,15 @@ class TickReport:
     @property
     def batch_ratio(self) -> float:
         return self.batch / self.reference_batch
+
+    @property
+    def exchange_per_call_ratio(self) -> float:
+        """The exchange's per-call rate over the bare book's, measured in the same rounds."""
+        return self.exchange_per_call / self.per_call
+
+    @property
+    def exchange_batch_ratio(self) -> float:
+        return self.exchange_batch / self.batch
 
 
 @dataclass
@@ -176,13 +223,31 @@ def _runs(cmds: np.ndarray, tick: int) -> dict[str, Callable[[], float]]:
     def calls_once(book_cls) -> float:
         return run_calls(call_plan(book_cls(tick_ppm=tick), cmds))
 
+    def exchange_batch_once() -> float:
+        ex = funded_exchange(cmds, tick)
+        t0 = time.perf_counter()
+        ex.process(BENCH_MARKET, cmds)
+        return time.perf_counter() - t0
+
     return {
         "batch": lambda: run_batch(OrderBook(tick_ppm=tick), cmds),
         "batch_reused": lambda: run_batch(OrderBook(tick_ppm=tick), cmds, buffers),
         "per_call": lambda: calls_once(OrderBook),
         "reference_per_call": lambda: calls_once(ReferenceOrderBook),
         "reference_batch": lambda: run_batch(ReferenceOrderBook(tick_ppm=tick), cmds),
+        "exchange_per_call": lambda: run_calls(call_plan(funded_exchange(cmds, tick), cmds,
+                                                         BENCH_MARKET)),
+        "exchange_batch": exchange_batch_once,
     }
+
+
+def latency_percentiles_ns(plan: Plan) -> tuple[int, int, int, int]:
+    """p50, p99 and p99.9 of the plan's per-call latencies net of the timer's own cost (ns), and
+    that cost."""
+    lat, floor = call_latencies_ns(plan)
+    net = np.maximum(lat - floor, 0)
+    p50, p99, p999 = (int(v) for v in np.percentile(net, [50, 99, 99.9]))
+    return p50, p99, p999, floor
 
 
 def _tick_report(tick: int, cmds: np.ndarray, seconds: dict[str, list[float]]) -> TickReport:
@@ -190,15 +255,18 @@ def _tick_report(tick: int, cmds: np.ndarray, seconds: dict[str, list[float]]) -
     its per-call latencies and its memory."""
     n = len(cmds)
     book = OrderBook(tick_ppm=tick)
-    lat, floor = call_latencies_ns(call_plan(book, cmds))
-    net = np.maximum(lat - floor, 0)  # the call's own latency, net of reading the clock
-    p50, p99, p999 = (int(v) for v in np.percentile(net, [50, 99, 99.9]))
+    p50, p99, p999, floor = latency_percentiles_ns(call_plan(book, cmds))
+    ex = funded_exchange(cmds, tick)
+    ex_p50, ex_p99, ex_p999, _ = latency_percentiles_ns(call_plan(ex, cmds, BENCH_MARKET))
+    if ex.book(BENCH_MARKET).state_hash() != book.state_hash():
+        raise IntegrityError("the funded exchange did not end the flow in the bare book's state")
     out = OrderBook(tick_ppm=tick).process(cmds)
     return TickReport(
         tick_ppm=tick, n_events=n, live_orders=len(book), fills=len(out.fills),
         **{name: n / min(times) for name, times in seconds.items()},
         p50_ns=p50, p99_ns=p99, p999_ns=p999, timer_floor_ns=floor,
         bytes_per_order_flow=book.memory_bytes() / max(len(book), 1),
+        exchange_p50_ns=ex_p50, exchange_p99_ns=ex_p99, exchange_p999_ns=ex_p999,
     )
 
 
@@ -268,6 +336,17 @@ def format_table(report: BenchReport) -> str:
         + ", ".join(f"{t.bytes_per_order_flow:.0f} B/order at the end of the tick-{t.tick_ppm} "
                     f"flow ({t.live_orders} live, fixed level array included)"
                     for t in report.ticks))
+    lines += [
+        "",
+        "exchange end-to-end submit (margin check, lock, match, fills applied to both positions) on "
+        "the same flow, against the bare book in the same rounds",
+        "tick_ppm | per-call  x book | batch    x book | p50 ns  p99 ns  p99.9 ns",
+    ]
+    for t in report.ticks:
+        lines.append(
+            f"{t.tick_ppm:8d} | {_m(t.exchange_per_call)}  {t.exchange_per_call_ratio:5.2f}x | "
+            f"{_m(t.exchange_batch)}  {t.exchange_batch_ratio:5.2f}x | {t.exchange_p50_ns:6d}  "
+            f"{t.exchange_p99_ns:6d}  {t.exchange_p999_ns:8d}")
     lines.append("rates are events/s, best of the rounds; latencies are per call, net of the timer's "
                  "own cost (shown in brackets)")
     return "\n".join(lines)
@@ -296,6 +375,15 @@ def check_budgets(report: BenchReport, budgets_path: str | Path) -> list[str]:
                                           f"{b['p99_ns_max']} ns")
         need(t.p999_ns <= b["p999_ns_max"], f"tick {t.tick_ppm}: p99.9 {t.p999_ns} ns > "
                                             f"{b['p999_ns_max']} ns")
+        b = budgets["exchange"]
+        need(t.exchange_per_call_ratio >= b["min_per_call_ratio_to_book"],
+             f"tick {t.tick_ppm}: exchange per-call {t.exchange_per_call_ratio:.2f}x the book < "
+             f"{b['min_per_call_ratio_to_book']}x")
+        need(t.exchange_batch >= b["min_batch_events_per_s"],
+             f"tick {t.tick_ppm}: exchange batch {t.exchange_batch:.0f} ev/s < "
+             f"{b['min_batch_events_per_s']}")
+        need(t.exchange_p99_ns <= b["p99_ns_max"], f"tick {t.tick_ppm}: exchange p99 "
+                                                   f"{t.exchange_p99_ns} ns > {b['p99_ns_max']} ns")
     b = budgets["memory"]
     need(report.bytes_per_order_100k <= b["bytes_per_order_max"],
          f"memory {report.bytes_per_order_100k:.1f} B/order > {b['bytes_per_order_max']}")

@@ -1,4 +1,5 @@
-"""The `perpcore` command: `demo` replays a seeded market session, `bench` measures the book.
+"""The `perpcore` command: `demo` replays a seeded market session, `bench` measures the book and the
+exchange's end-to-end submit.
 
 `demo` has two parts: the order book alone on the synthetic flow (throughput, fills, depth), then
 an exchange session (accounts, margin, positions, fees, funding, the market's lifecycle to
@@ -120,7 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accounts", type=int, default=200, help="exchange session accounts (200)")
     p.add_argument("--steps", type=int, default=20_000, help="exchange session steps (20000)")
     p.set_defaults(func=demo)
-    p = sub.add_parser("bench", help="measure the book against the pure-Python reference")
+    p = sub.add_parser("bench", help="measure the book against the pure-Python reference, and the "
+                                     "exchange's submit against the bare book")
     p.add_argument("--events", type=int, default=1_000_000, help="events per flow (1000000)")
     p.add_argument("--tick-ppm", type=int, action="append",
                    help="tick size(s) in ppm; repeatable (1000 and 100)")

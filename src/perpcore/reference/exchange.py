@@ -507,7 +507,7 @@ class ReferenceExchange:
     # ------------------------------------------------------------------ orders
 
     def submit(self, market: str, order_id: int, account: int, side: int, price_ppm: int,
-               size: int, *, tif: int = TimeInForce.GTC,
+               size: int, tif: int = TimeInForce.GTC,
                stp: int = SelfTradePrevention.EXPIRE_MAKER,
                reduce_only: bool = False) -> SubmitResult:
         """Validate, margin-check, lock, match and apply the fills of one order.
