@@ -166,6 +166,11 @@ cdef class OrderBook:
                      int flags, int64_t price_ppm, int64_t size) except -1
     cdef int _place(self, int64_t order_id, uint64_t h, int64_t account, int side, int tif,
                     int stp, int flags, int64_t price_ppm, int64_t size) except -1
+    cdef int place_valid_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
+                           int flags, int64_t size, int32_t limit, uint64_t pos) except -1
+    cdef int _place_valid(self, int64_t order_id, uint64_t h, int64_t account, int side, int tif,
+                          int stp, int flags, int64_t size, int32_t limit,
+                          uint64_t pos) except -1
     cdef int cancel_c(self, int64_t order_id) except -1
     cdef int _cancel(self, int64_t order_id, uint64_t h) except -1
     cdef int amend_c(self, int64_t order_id, int64_t size, int64_t price_ppm) except -1

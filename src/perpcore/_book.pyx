@@ -1085,15 +1085,30 @@ cdef class OrderBook:
     cdef int _place(self, int64_t order_id, uint64_t h, int64_t account, int side, int tif,
                     int stp, int flags, int64_t price_ppm, int64_t size) except -1:
         """place_c with the id's hash `h` (_mix(order_id)) already computed."""
-        cdef int code, node_flags, stopped = 0
-        cdef int32_t limit = 0, best_opp, live_before
-        cdef int64_t rem = size
+        cdef int code
+        cdef int32_t limit = 0
         cdef uint64_t pos
-        cdef bint crosses
         code = self._validate_place_h(order_id, h, account, side, tif, stp, flags, price_ppm,
                                       size, &limit, &pos)
         if code != OK:
             return code
+        return self._place_valid(order_id, h, account, side, tif, stp, flags, size, limit, pos)
+
+    cdef int place_valid_c(self, int64_t order_id, int64_t account, int side, int tif, int stp,
+                           int flags, int64_t size, int32_t limit, uint64_t pos) except -1:
+        """place_c of an order _validate_place just accepted, giving `limit` and `pos`, with no
+        change to the book since: the checks are not run twice."""
+        return self._place_valid(order_id, _mix(order_id), account, side, tif, stp, flags, size,
+                                 limit, pos)
+
+    cdef int _place_valid(self, int64_t order_id, uint64_t h, int64_t account, int side, int tif,
+                          int stp, int flags, int64_t size, int32_t limit,
+                          uint64_t pos) except -1:
+        """Match and rest a validated order (see place_valid_c)."""
+        cdef int node_flags, stopped = 0
+        cdef int32_t best_opp, live_before
+        cdef int64_t rem = size
+        cdef bint crosses
         node_flags = stp << NODE_STP_SHIFT
         if flags & CMD_REDUCE_ONLY:
             node_flags |= NODE_REDUCE_ONLY

@@ -16,6 +16,7 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 
 from perpcore._book cimport CancelRec, FillRec, OrderBook
 from perpcore._funding cimport FundingSampler
+from perpcore._results cimport ExchangeBatch, _Record
 
 
 # One event as C data; `kind` says which perpcore.events class it becomes and how v / b0..b2 map
@@ -199,8 +200,8 @@ cdef class Exchange:
     cdef int _touch_position(self, int32_t a) except -1
     cdef int _finish(self, _Market m) except -1
     cdef int _mark_changed(self, _Market m, int32_t a) except -1
-    cdef object _take_events(self)
-    cdef object _take_batch_events(self)
+    cdef object _hand_events(self, _Record r)
+    cdef object _hand_batch_events(self, ExchangeBatch batch)
     cdef int _margin_add(self, Pos* p, int64_t delta_qq) except -1
     cdef int _reject(self, _Market m, int64_t order_id, int64_t account, int code) except -1
     cdef int _order_lock(self, _Market m, Acct* acct, Pos* p, int64_t signed_size,

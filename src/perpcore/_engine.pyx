@@ -23,7 +23,6 @@ uses floats, never wraps an int64 (overflow raises), and never looks at a clock.
 
 cimport cython
 from cpython.object cimport PyObject, PyTypeObject
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_Check
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
@@ -42,7 +41,7 @@ from perpcore._margin cimport (
     RiskTier, apply_fill_c, entry_price_ppm_c, fee_qq_c, imf_ppm_c, requirement_qq_c,
     unrealized_pnl_qq_c,
 )
-from perpcore._results cimport CallResult, ExchangeBatch, SubmitResult, WithdrawalResult
+from perpcore._results cimport CallResult, ExchangeBatch, SubmitResult, WithdrawalResult, _Record
 
 from types import MappingProxyType, MemberDescriptorType
 
@@ -167,7 +166,6 @@ cdef int64_t EVENT_VALUES[N_EVENT_KINDS]
 EVENT_VALUES[:] = [2, 4, 3, 4, 2, 5, 3, 5, 8, 4, 5, 4, 3]
 
 cdef enum:
-    INLINE_EVENT_WORDS = 18    # event words kept inside a result: a resting order's three events
     MAX_EVENT_WORDS = 9        # the largest event record: header + 8 values
     FIRST_ACCOUNTS = 64
     FIRST_EVENT_WORDS = 2048
@@ -386,18 +384,19 @@ _layout(&MARGIN_VIEW, MarginView, ("collateral_qq", "unrealized_pnl_qq", "unsett
 
 
 # The call results are native records (perpcore._results): made without __init__, C fields set.
+# A rare call passes its events built (a tuple); the hot ones hand theirs over unbuilt (None here,
+# then Exchange._hand_events).
 
-cdef object _call_result(object code, object events):
+cdef CallResult _call_result(object code, object events):
     cdef CallResult r = CallResult.__new__(CallResult)
     r.code = code
     r._events = events
     return r
 
 
-cdef object _submit_result(object code, object events, object order_id, const SubmitOut* out):
+cdef SubmitResult _submit_result(object code, object order_id, const SubmitOut* out):
     cdef SubmitResult r = SubmitResult.__new__(SubmitResult)
     r.code = code
-    r._events = events
     r.order_id = order_id
     r.filled = out.filled
     r.resting = out.resting
@@ -407,8 +406,8 @@ cdef object _submit_result(object code, object events, object order_id, const Su
     return r
 
 
-cdef object _withdrawal_result(object code, object events, int64_t withdrawal_id,
-                               int64_t due_at):
+cdef WithdrawalResult _withdrawal_result(object code, object events, int64_t withdrawal_id,
+                                         int64_t due_at):
     cdef WithdrawalResult r = WithdrawalResult.__new__(WithdrawalResult)
     r.code = code
     r._events = events
@@ -455,8 +454,9 @@ cdef object _build_event(const EventRec* e, list names):
     raise IntegrityError(f"unknown event record kind {kind}")
 
 
-cdef object _build_events(const int64_t* words, int64_t n, list names):
-    """The n event records in `words` as a tuple of perpcore.events records, in order."""
+cdef object _build_events(const int64_t* words, int64_t n, object names):
+    """The n event records in `words` as a tuple of perpcore.events records, in order (an
+    EventBuilder of perpcore._results: the context is the exchange's list of market names)."""
     cdef int64_t i, at = 0
     cdef const EventRec* e
     cdef list out = []
@@ -467,45 +467,16 @@ cdef object _build_events(const int64_t* words, int64_t n, list names):
     return tuple(out)
 
 
-@cython.freelist(64)
-@cython.final
-@cython.no_gc  # holds market names and bytes only: no reference cycle can pass through it
-cdef class _EventRecords:
-    """The events of one call as C records, not yet built into perpcore.events records.
-
-    The records lie back to back (an EventRec header word, then as many values as its kind has:
-    EVENT_VALUES) inside this object, or in `spill` when they do not fit. A result holds one of
-    these until its ``events`` is first read; ``build()`` then makes the tuple of records (see
-    perpcore.exchange_types).
-    """
-
-    cdef const int64_t* words
-    cdef int64_t n
-    cdef list names
-    cdef bytes spill
-    cdef int64_t local[INLINE_EVENT_WORDS]
-
-    def build(self):
-        """The events as a tuple of perpcore.events records, in the order they happened."""
-        return _build_events(self.words, self.n, self.names)
-
-
 @cython.final
 @cython.no_gc
-cdef class _BatchEvents:
-    """The events of one ``process`` batch as C records (as in _EventRecords), in the buffer the
-    batch wrote them to."""
+cdef class _EventBuffer:
+    """Owns the malloc'd buffer of a ``process`` batch's event records, which its ExchangeBatch
+    holds unbuilt."""
 
     cdef int64_t* words
-    cdef int64_t n
-    cdef list names
 
     def __dealloc__(self):
         free(self.words)
-
-    def build(self):
-        """The events as a tuple of perpcore.events records, in the order they happened."""
-        return _build_events(self.words, self.n, self.names)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -890,24 +861,15 @@ cdef class Exchange:
         m.pos[a].changed = 1
         return 0
 
-    cdef object _take_events(self):
-        """The running call's events for its result (an empty tuple if there are none)."""
-        cdef _EventRecords r
-        cdef int64_t n = self.n_event_words
-        cdef int64_t* dst
+    cdef object _hand_events(self, _Record r):
+        """Give the running call's events to its result, unbuilt (copied: the buffer empties);
+        returns the result."""
         if self.n_events == 0:
-            return ()
-        r = _EventRecords.__new__(_EventRecords)
-        if n <= INLINE_EVENT_WORDS:
-            dst = &r.local[0]
+            r._events = ()
         else:
-            r.spill = PyBytes_FromStringAndSize(NULL, n * sizeof(int64_t))
-            dst = <int64_t*>PyBytes_AS_STRING(r.spill)
-        memcpy(dst, self.events, n * sizeof(int64_t))
-        r.words = dst
-        r.n = self.n_events
-        r.names = self.names
-        self._reset_events()
+            r.hold_events(self.events, self.n_event_words, self.n_events, _build_events,
+                          self.names, None)
+            self._reset_events()
         return r
 
     cdef int _margin_add(self, Pos* p, int64_t delta_qq) except -1:
@@ -1057,7 +1019,11 @@ cdef class Exchange:
         book.begin_command(0)
         book.want_deltas = False
         try:
-            code = book.place_c(order_id, account, side, tif, stp, flags, price_ppm, size)
+            if flags & CMD_REDUCE_ONLY:  # its size or price may have changed since validation
+                code = book.place_c(order_id, account, side, tif, stp, flags, price_ppm, size)
+            else:
+                code = book.place_valid_c(order_id, account, side, tif, stp, flags, size, limit,
+                                          table_pos)
         finally:
             book.want_deltas = True
         if code != OK:  # post-only cross or FOK: nothing happened
@@ -1887,7 +1853,7 @@ cdef class Exchange:
         e.v[1] = amount
         self._touch_balance(a)
         self._finish(None)
-        return _call_result(_CODE_OK, self._take_events())
+        return self._hand_events(_call_result(_CODE_OK, None))
 
     cdef object _available_refusal(self, int64_t acct, int64_t amount, int32_t* slot):
         """Why `amount` cannot leave `acct`'s available (UNKNOWN_ACCOUNT, INSUFFICIENT_AVAILABLE),
@@ -1926,7 +1892,7 @@ cdef class Exchange:
         e.v[1] = amount
         self._touch_balance(a)
         self._finish(m)
-        return _call_result(_CODE_OK, self._take_events())
+        return self._hand_events(_call_result(_CODE_OK, None))
 
     def fund_insurance(self, account, market, amount_qq):
         """Move ``available`` of ``account`` into the market's insurance fund (an operator's
@@ -1982,7 +1948,7 @@ cdef class Exchange:
         e.v[3] = due
         self._touch_balance(a)
         self._finish(None)
-        return _withdrawal_result(_CODE_OK, self._take_events(), wid, due)
+        return self._hand_events(_withdrawal_result(_CODE_OK, None, wid, due))
 
     def process_withdrawal(self, withdrawal_id, now):
         """Pay a due withdrawal, or reject it if paying would leave the account below its initial
@@ -2023,7 +1989,7 @@ cdef class Exchange:
         e.v[2] = amount
         self._touch_balance(a)
         self._finish(None)
-        return _withdrawal_result(code, self._take_events(), wid, due)
+        return self._hand_events(_withdrawal_result(code, None, wid, due))
 
     def pending_withdrawals(self, account=None):
         """Pending withdrawals as ``{id: (account, amount_qq, due_at)}``, optionally of one account."""
@@ -2052,16 +2018,18 @@ cdef class Exchange:
         cdef _Market m = self._market_or_none(market)
         cdef SubmitOut out
         cdef int code
+        cdef SubmitResult r
         if m is None:
             memset(&out, 0, sizeof(SubmitOut))
-            return _submit_result(_UNKNOWN_MARKET, (), order_id if type(order_id) is int else oid,
-                                  &out)
+            r = _submit_result(_UNKNOWN_MARKET, order_id if type(order_id) is int else oid, &out)
+            r._events = ()
+            return r
         self._reset_events()
         self._begin_call(m.index)
         code = self.submit_c(m, oid, acct, side_, price, size_, tif_, stp_, flags, &out)
         # the result carries the caller's order id object itself when it is an exact int
-        return _submit_result(_CODE_OK if code == OK else code, self._take_events(),
-                              order_id if type(order_id) is int else oid, &out)
+        return self._hand_events(_submit_result(_CODE_OK if code == OK else code,
+                                                order_id if type(order_id) is int else oid, &out))
 
     def cancel(self, market, order_id):
         """Cancel a live order; its remaining lock returns to ``available``."""
@@ -2073,7 +2041,7 @@ cdef class Exchange:
         self._reset_events()
         self._begin_call(m.index)
         code = self.cancel_c(m, oid)
-        return _call_result(_CODE_OK if code == OK else code, self._take_events())
+        return self._hand_events(_call_result(_CODE_OK if code == OK else code, None))
 
     def cancel_all(self, market, account):
         """Cancel every live order of ``account`` in ``market``."""
@@ -2085,7 +2053,7 @@ cdef class Exchange:
         self._reset_events()
         self._begin_call(m.index)
         code = self.cancel_all_c(m, acct)
-        return _call_result(_CODE_OK if code == OK else code, self._take_events())
+        return self._hand_events(_call_result(_CODE_OK if code == OK else code, None))
 
     def process(self, market, commands):
         """Run a numpy array of COMMAND_DTYPE commands (PLACE, CANCEL, CANCEL_ALL) through one
@@ -2146,27 +2114,28 @@ cdef class Exchange:
             row.lock_qq = out.lock_qq
             cmd += 1
             row += 1
-        return ExchangeBatch(results, self._take_batch_events())
+        return self._hand_batch_events(ExchangeBatch(results, None))
 
-    cdef object _take_batch_events(self):
-        """Hand the batch's whole event buffer to its result (trimmed, not copied); start a fresh
-        one."""
-        cdef _BatchEvents r
+    cdef object _hand_batch_events(self, ExchangeBatch batch):
+        """Give the batch's whole event buffer to its result, unbuilt (trimmed, not copied); start
+        a fresh one. Returns the batch."""
+        cdef _EventBuffer owner
         cdef int64_t* fresh
         cdef int64_t* trimmed
         cdef int64_t cap = 0
         if self.n_events == 0:
-            return ()
+            batch._events = ()
+            return batch
         fresh = <int64_t*>_grow_array(NULL, &cap, sizeof(int64_t), FIRST_EVENT_WORDS)
         trimmed = <int64_t*>realloc(self.events, self.n_event_words * sizeof(int64_t))
-        r = _BatchEvents.__new__(_BatchEvents)
-        r.words = trimmed if trimmed != NULL else self.events
-        r.n = self.n_events
-        r.names = self.names
+        owner = _EventBuffer.__new__(_EventBuffer)
+        owner.words = trimmed if trimmed != NULL else self.events
         self.events = fresh
         self.events_cap = cap
+        batch.hold_events(owner.words, self.n_event_words, self.n_events, _build_events,
+                          self.names, owner)
         self._reset_events()
-        return r
+        return batch
 
     # ================================================================== liquidation
 

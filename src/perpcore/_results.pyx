@@ -4,16 +4,19 @@ these very classes, so their results compare equal field by field).
 
 They are native because the native exchange makes one per call: it allocates a record (outside the
 cyclic garbage collector: a record holds a code, events and ints, so no reference cycle can pass
-through one) and writes its C fields directly, with no Python integer made until a field is read. They
-behave like frozen dataclasses: equality, hashing and repr by the fields named in ``_fields``,
-``FrozenInstanceError`` on assignment, pickling. A record's ``events`` may arrive unbuilt: the
-native exchange stores a call's events as C records and hands over an object whose ``build()``
-turns them into ``perpcore.events`` records the first time ``events`` is read (the reference passes
-the tuple itself). This module decides nothing and depends on neither implementation.
+through one) and writes its C fields directly, with no Python integer made until a field is read.
+They behave like frozen dataclasses: equality, hashing and repr by the fields named in ``_fields``,
+``FrozenInstanceError`` on assignment, pickling. A record's events may arrive unbuilt: the native
+exchange hands over a call's events as its own C records (inside the record when they are few,
+else in memory the record keeps alive) with the function that builds them, which runs the first
+time ``events`` is read (the reference passes the tuple itself). This module decides nothing and
+knows neither implementation nor their record format.
 """
 
 cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize
 from libc.stdint cimport int64_t
+from libc.string cimport memcpy
 
 cdef extern from *:
     """
@@ -64,11 +67,37 @@ cdef class _Record:
 
     _fields = ("events",)
 
+    cdef int hold_events(self, const int64_t* words, int64_t n_words, int64_t n_events,
+                         EventBuilder builder, object context, object owner) except -1:
+        """Hold `n_events` unbuilt events (`n_words` words) for `builder` to build with `context`:
+        in place in `owner`'s memory when an owner is given, else copied (inside the record when
+        they fit)."""
+        cdef bytes spill
+        if owner is not None:
+            self._words = words
+            self._owner = owner
+        elif n_words <= INLINE_EVENT_WORDS:
+            memcpy(self._local, words, n_words * sizeof(int64_t))
+            self._words = self._local
+        else:
+            spill = PyBytes_FromStringAndSize(<const char*>words, n_words * sizeof(int64_t))
+            self._words = <const int64_t*>PyBytes_AS_STRING(spill)
+            self._owner = spill
+        self._n_unbuilt = n_events
+        self._builder = builder
+        self._context = context
+        return 0
+
     @property
     def events(self):
         """The call's events as a tuple of perpcore.events records, in the order they happened."""
-        if type(self._events) is not tuple:
-            self._events = self._events.build()
+        if self._events is None:
+            self._events = (self._builder(self._words, self._n_unbuilt, self._context)
+                            if self._n_unbuilt else ())
+            self._n_unbuilt = 0
+            self._words = NULL
+            self._owner = None
+            self._context = None
         return self._events
 
     def _astuple(self):

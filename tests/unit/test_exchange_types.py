@@ -38,11 +38,15 @@ def test_the_same_call_gives_equal_results_with_equal_hashes_and_reprs():
 
 
 def test_native_events_are_built_on_first_read_and_then_kept():
-    _, r = _traded(Exchange)
+    ex, r = _traded(Exchange)  # a fill: more event words than a record keeps inside itself
+    resting = ex.submit("M", 3, 2, Side.BUY, 400_000, 1)  # three events: kept inside
 
-    assert not isinstance(r._events, tuple)
-    events = r.events
-    assert isinstance(events, tuple) and r.events is events and r._events is events
+    for result, n in ((r, 7), (resting, 3)):
+        assert result._events is None
+        events = result.events
+        assert isinstance(events, tuple) and len(events) == n
+        assert result.events is events and result._events is events
+    assert ex.cancel("M", 99).events == ()
 
 
 @pytest.mark.parametrize("cls", [Exchange, ReferenceExchange], ids=["native", "reference"])
