@@ -20,36 +20,53 @@ from libc.string cimport memcpy
 
 cdef extern from *:
     """
-    /* A free list of SubmitResult records, the one record every submit makes: Cython keeps free
-       lists only for classes without a native base, so the type's own allocation slots do it.
-       The type is final and outside the GC, so only its exact instances, all of one size, ever
-       pass through these two functions. */
-    #define PC_FREE_SUBMIT_RESULTS 64
-    static PyObject* pc_free_submit_results[PC_FREE_SUBMIT_RESULTS];
-    static int pc_n_free_submit_results = 0;
+    /* Free lists of the records every submit and cancel makes (SubmitResult, CallResult): Cython
+       keeps free lists only for classes without a native base, so each type's own allocation
+       slots do it. Only exact instances of the type, all of one size and outside the GC, are kept;
+       anything else (a subclass's instance) is allocated and freed as before. */
+    #define PC_FREE_RECORDS 64
+    typedef struct {
+        PyTypeObject* type;
+        PyObject* items[PC_FREE_RECORDS];
+        int n;
+    } pc_free_records;
+    static pc_free_records pc_free_submit_results, pc_free_call_results;
 
-    static PyObject* pc_submit_result_alloc(PyTypeObject* t, Py_ssize_t nitems) {
-        if (nitems == 0 && pc_n_free_submit_results > 0) {
-            PyObject* o = pc_free_submit_results[--pc_n_free_submit_results];
+    static PyObject* pc_records_alloc(pc_free_records* f, PyTypeObject* t, Py_ssize_t nitems) {
+        if (t == f->type && nitems == 0 && f->n > 0) {
+            PyObject* o = f->items[--f->n];
             memset(o, 0, (size_t)t->tp_basicsize);
             return PyObject_INIT(o, t);
         }
         return PyType_GenericAlloc(t, nitems);
     }
 
-    static void pc_submit_result_free(void* o) {
-        if (pc_n_free_submit_results < PC_FREE_SUBMIT_RESULTS)
-            pc_free_submit_results[pc_n_free_submit_results++] = (PyObject*)o;
+    static void pc_records_free(pc_free_records* f, void* o) {
+        if (Py_TYPE((PyObject*)o) == f->type && f->n < PC_FREE_RECORDS)
+            f->items[f->n++] = (PyObject*)o;
         else
             PyObject_Free(o);
     }
 
-    static void pc_keep_free_submit_results(PyObject* t) {
-        ((PyTypeObject*)t)->tp_alloc = pc_submit_result_alloc;
-        ((PyTypeObject*)t)->tp_free = pc_submit_result_free;
+    static PyObject* pc_submit_result_alloc(PyTypeObject* t, Py_ssize_t nitems) {
+        return pc_records_alloc(&pc_free_submit_results, t, nitems);
+    }
+    static void pc_submit_result_free(void* o) { pc_records_free(&pc_free_submit_results, o); }
+    static PyObject* pc_call_result_alloc(PyTypeObject* t, Py_ssize_t nitems) {
+        return pc_records_alloc(&pc_free_call_results, t, nitems);
+    }
+    static void pc_call_result_free(void* o) { pc_records_free(&pc_free_call_results, o); }
+
+    static void pc_keep_free_records(PyObject* submit_result, PyObject* call_result) {
+        pc_free_submit_results.type = (PyTypeObject*)submit_result;
+        pc_free_submit_results.type->tp_alloc = pc_submit_result_alloc;
+        pc_free_submit_results.type->tp_free = pc_submit_result_free;
+        pc_free_call_results.type = (PyTypeObject*)call_result;
+        pc_free_call_results.type->tp_alloc = pc_call_result_alloc;
+        pc_free_call_results.type->tp_free = pc_call_result_free;
     }
     """
-    void pc_keep_free_submit_results(object t)
+    void pc_keep_free_records(object submit_result, object call_result)
 
 import dataclasses
 
@@ -161,9 +178,6 @@ cdef class SubmitResult(CallResult):
         self.size = size
 
 
-pc_keep_free_submit_results(SubmitResult)
-
-
 @cython.no_gc
 @cython.final
 cdef class WithdrawalResult(CallResult):
@@ -199,3 +213,6 @@ cdef class ExchangeBatch(_Record):
 
     def __hash__(self):  # holds a mutable array
         raise TypeError(f"unhashable type: {self.__class__.__name__!r}")
+
+
+pc_keep_free_records(SubmitResult, CallResult)

@@ -87,3 +87,26 @@ def test_a_batch_compares_its_rows_and_its_events(cls):
                                               "balance_updated"]
     with pytest.raises(TypeError):
         hash(batch)
+
+
+def test_records_recycled_by_the_free_lists_come_back_empty_and_subclasses_are_untouched():
+    class Annotated(CallResult):  # a user's subclass: allocated and freed the ordinary way
+        pass
+
+    ex, _ = _traded(Exchange)
+    kept = []
+    for i in range(300):  # more than a free list holds, so records are reused and released
+        kept.append(ex.submit("M", 100 + i, 1, Side.BUY, 400_000, 1))
+        ex.cancel("M", 100 + i)
+        sub = Annotated(i, ())
+        sub_w = WithdrawalResult(i, (), i, i)
+        assert (sub.code, sub.events, sub_w.withdrawal_id) == (i, (), i)
+        if i % 3:
+            kept.pop()
+    for r in kept:
+        assert r.size == 1 and r.resting == 1 and [e.kind for e in r.events] == [
+            "order_created", "order_accepted", "balance_updated"]
+        assert r.events[0].order_id == r.order_id
+    fresh = ex.cancel("M", 12345)
+    assert fresh.events == () and fresh._events == ()
+    ex.check_integrity()
