@@ -191,13 +191,13 @@ cdef class OrderBook:
                     int32_t limit, int64_t size, int64_t* remaining) except -1
     cdef int _fok_fillable(self, int64_t account, int side, int stp, int32_t limit,
                            int64_t size) except -1
-    cdef int64_t _reducible_now(self, OrderNode* maker, int64_t fill_floor) noexcept
+    cdef int64_t _reducible_now(self, int32_t slot, int64_t fill_floor) noexcept
     cdef int _rest(self, int64_t order_id, uint64_t h, int64_t account, int side, int node_flags,
                    int32_t level, int64_t size, int64_t table_pos) except -1
     cdef void _unlink(self, int32_t slot, int64_t table_pos) noexcept
     cdef int32_t _find(self, int64_t order_id) noexcept
-    cdef int _emit_fill(self, OrderNode* maker, int64_t taker_order_id, int64_t taker_account,
+    cdef int _emit_fill(self, int32_t slot, int64_t taker_order_id, int64_t taker_account,
                         int taker_side, int taker_flags, int64_t price_ppm,
                         int64_t size) except -1
-    cdef int _emit_cancel(self, OrderNode* node, int reason) except -1
+    cdef int _emit_cancel(self, int32_t slot, int reason) except -1
     cdef int _emit_delta(self, int side, int32_t level) except -1

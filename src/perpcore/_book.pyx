@@ -750,9 +750,11 @@ cdef class OrderBook:
         self.out_expired = 0
         self.out_expire_reason = EXPIRE_NONE
 
-    cdef int _emit_fill(self, OrderNode* maker, int64_t taker_order_id, int64_t taker_account,
+    cdef int _emit_fill(self, int32_t slot, int64_t taker_order_id, int64_t taker_account,
                         int taker_side, int taker_flags, int64_t price_ppm,
                         int64_t size) except -1:
+        """Record a fill against the maker in node `slot`."""
+        cdef OrderNode* maker = &self.nodes[slot]
         cdef FillRec* f
         if self.n_fills == self.fills_cap:
             self.fills = <FillRec*>self._grow_output(self.fills, &self.fills_cap,
@@ -772,10 +774,12 @@ cdef class OrderBook:
         f.taker_reduce_only = (taker_flags & NODE_REDUCE_ONLY) != 0
         f.maker_reduce_only = (maker.flags & NODE_REDUCE_ONLY) != 0
         if self.report_slots:
-            f.maker_slot = <int32_t>(maker - self.nodes)
+            f.maker_slot = slot
         return 0
 
-    cdef int _emit_cancel(self, OrderNode* node, int reason) except -1:
+    cdef int _emit_cancel(self, int32_t slot, int reason) except -1:
+        """Record that the order in node `slot` leaves the book unfilled."""
+        cdef OrderNode* node = &self.nodes[slot]
         cdef CancelRec* c
         if self.n_cancels == self.cancels_cap:
             self.cancels = <CancelRec*>self._grow_output(self.cancels, &self.cancels_cap,
@@ -791,7 +795,7 @@ cdef class OrderBook:
         c.side = node.side
         c.reason = <uint8_t>reason
         if self.report_slots:
-            c.slot = <int32_t>(node - self.nodes)
+            c.slot = slot
         return 0
 
     cdef int _emit_delta(self, int side, int32_t level) except -1:
@@ -948,11 +952,12 @@ cdef class OrderBook:
                 level = _bits_prev(&self.bits[BUY], level - 1)
         return 0
 
-    cdef int64_t _reducible_now(self, OrderNode* maker, int64_t fill_floor) noexcept:
-        """What a reduce-only maker may fill now: its account's reducible size before the command,
-        less what the account's makers have filled since `fill_floor` (never negative)."""
-        cdef int64_t k, left = self.reducible(self.reducible_ctx, <int32_t>(maker - self.nodes),
-                                              maker.side)
+    cdef int64_t _reducible_now(self, int32_t slot, int64_t fill_floor) noexcept:
+        """What the reduce-only maker in node `slot` may fill now: its account's reducible size
+        before the command, less what the account's makers have filled since `fill_floor` (never
+        negative)."""
+        cdef OrderNode* maker = &self.nodes[slot]
+        cdef int64_t k, left = self.reducible(self.reducible_ctx, slot, maker.side)
         for k in range(fill_floor, self.n_fills):
             if self.fills[k].maker_account == maker.account:
                 left -= self.fills[k].size
@@ -982,7 +987,7 @@ cdef class OrderBook:
                     if stp == STP_EXPIRE_TAKER:
                         taker_stopped = True
                         break
-                    self._emit_cancel(m, CANCEL_SELF_TRADE)
+                    self._emit_cancel(s, CANCEL_SELF_TRADE)
                     self._unlink(s, -1)
                     changed = True
                     if stp == STP_EXPIRE_BOTH:
@@ -993,7 +998,7 @@ cdef class OrderBook:
                 q = m.remaining if m.remaining < rem else rem
                 cut = False
                 if self.reducible != NULL and m.flags & NODE_REDUCE_ONLY:
-                    left = self._reducible_now(m, fill_floor)
+                    left = self._reducible_now(s, fill_floor)
                     if left < q:  # it would open exposure: fill what still reduces, drop the rest
                         q = left
                         cut = True
@@ -1002,9 +1007,9 @@ cdef class OrderBook:
                     m.remaining -= q
                     L.total -= q
                     rem -= q
-                    self._emit_fill(m, order_id, account, side, node_flags, price, q)
+                    self._emit_fill(s, order_id, account, side, node_flags, price, q)
                 if cut:
-                    self._emit_cancel(m, CANCEL_REDUCE_ONLY)
+                    self._emit_cancel(s, CANCEL_REDUCE_ONLY)
                     self._unlink(s, -1)
                 elif m.remaining == 0:
                     self._unlink(s, -1)
@@ -1152,7 +1157,7 @@ cdef class OrderBook:
             return E_UNKNOWN
         side = self.nodes[s].side
         level = self.nodes[s].level
-        self._emit_cancel(&self.nodes[s], CANCEL_USER)
+        self._emit_cancel(s, CANCEL_USER)
         self._unlink(s, <int64_t>pos)
         self._emit_delta(side, level)
         if PERPCORE_DEBUG:
@@ -1227,7 +1232,7 @@ cdef class OrderBook:
                 while s != -1:
                     nxt = self.nodes[s].next
                     if self.nodes[s].account == account:
-                        self._emit_cancel(&self.nodes[s], CANCEL_USER)
+                        self._emit_cancel(s, CANCEL_USER)
                         self._unlink(s, -1)
                         changed = True
                     s = nxt

@@ -530,7 +530,7 @@ cdef class _Market:
             grown = <XOrder*>realloc(self.orders, cap * sizeof(XOrder))
             if grown == NULL:
                 raise MemoryError()
-            memset(grown + self.orders_cap, 0, (cap - self.orders_cap) * sizeof(XOrder))
+            memset(&grown[self.orders_cap], 0, (cap - self.orders_cap) * sizeof(XOrder))
             self.orders = grown
             self.orders_cap = cap
         if self.orders[slot].live:
