@@ -470,13 +470,45 @@ cdef object _build_events(const int64_t* words, int64_t n, object names):
 @cython.final
 @cython.no_gc
 cdef class _EventBuffer:
-    """Owns the malloc'd buffer of a ``process`` batch's event records, which its ExchangeBatch
-    holds unbuilt."""
+    """Owns the malloc'd buffer (`cap` words) of a ``process`` batch's event records, which its
+    ExchangeBatch holds unbuilt; it becomes the spare when the batch goes."""
 
     cdef int64_t* words
+    cdef int64_t cap
 
     def __dealloc__(self):
-        free(self.words)
+        _keep_spare_events(self.words, self.cap)
+
+
+# One spare batch event buffer per process: a batch whose events are gone (its ExchangeBatch was
+# dropped) leaves its buffer for the next batch, whose events then land on pages already faulted
+# in instead of tens of MB of fresh ones. Only the largest buffer up to SPARE_EVENTS_MAX_WORDS is
+# kept; a batch takes it only when it is large enough.
+cdef int64_t SPARE_EVENTS_MAX_WORDS = (256 << 20) // sizeof(int64_t)
+cdef int64_t* _spare_events = NULL
+cdef int64_t _spare_events_cap = 0
+
+
+cdef int64_t* _take_spare_events(int64_t need, int64_t* cap) except NULL:
+    """A buffer of at least `need` words (its size in `cap`): the spare if it is large enough."""
+    global _spare_events, _spare_events_cap
+    cdef int64_t* words
+    if _spare_events != NULL and _spare_events_cap >= need:
+        words, cap[0] = _spare_events, _spare_events_cap
+        _spare_events, _spare_events_cap = NULL, 0
+        return words
+    cap[0] = need // 2
+    return <int64_t*>_grow_array(NULL, cap, sizeof(int64_t), FIRST_EVENT_WORDS)
+
+
+cdef void _keep_spare_events(int64_t* words, int64_t cap) noexcept:
+    """Keep a batch's event buffer as the spare (a larger one replaces it), or free it."""
+    global _spare_events, _spare_events_cap
+    if cap > _spare_events_cap and cap <= SPARE_EVENTS_MAX_WORDS:
+        free(_spare_events)
+        _spare_events, _spare_events_cap = words, cap
+    else:
+        free(words)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -2079,9 +2111,7 @@ cdef class Exchange:
         if n * BATCH_EVENT_WORDS > self.events_cap:  # untouched pages cost nothing
             free(self.events)
             self.events = NULL
-            self.events_cap = n * BATCH_EVENT_WORDS // 2
-            self.events = <int64_t*>_grow_array(NULL, &self.events_cap, sizeof(int64_t),
-                                                FIRST_EVENT_WORDS)
+            self.events = _take_spare_events(n * BATCH_EVENT_WORDS, &self.events_cap)
         for i in range(n):
             first_event = self.n_events
             out.filled = out.resting = out.expired = out.lock_qq = 0
@@ -2117,19 +2147,18 @@ cdef class Exchange:
         return self._hand_batch_events(ExchangeBatch(results, None))
 
     cdef object _hand_batch_events(self, ExchangeBatch batch):
-        """Give the batch's whole event buffer to its result, unbuilt (trimmed, not copied); start
-        a fresh one. Returns the batch."""
+        """Give the batch's whole event buffer to its result, unbuilt (not copied); start a fresh
+        one. Returns the batch."""
         cdef _EventBuffer owner
         cdef int64_t* fresh
-        cdef int64_t* trimmed
         cdef int64_t cap = 0
         if self.n_events == 0:
             batch._events = ()
             return batch
         fresh = <int64_t*>_grow_array(NULL, &cap, sizeof(int64_t), FIRST_EVENT_WORDS)
-        trimmed = <int64_t*>realloc(self.events, self.n_event_words * sizeof(int64_t))
         owner = _EventBuffer.__new__(_EventBuffer)
-        owner.words = trimmed if trimmed != NULL else self.events
+        owner.words = self.events  # untrimmed: the pages it never wrote cost nothing
+        owner.cap = self.events_cap
         self.events = fresh
         self.events_cap = cap
         batch.hold_events(owner.words, self.n_event_words, self.n_events, _build_events,

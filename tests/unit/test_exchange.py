@@ -624,7 +624,27 @@ def test_process_runs_a_command_array_exactly_like_the_per_call_methods(exchange
     batch_ex.check_integrity()
 
 
-def test_process_refuses_what_it_does_not_offer(ex):
+def test_batches_that_reuse_a_dropped_batchs_storage_never_touch_a_held_batch(exchange_cls):
+    # A dropped batch's event storage serves the next batch (native); a batch still held keeps
+    # its own. Each batch's events are checked against the same commands run on a twin.
+    from perpcore.workload import FlowSpec, generate_flow
+
+    cmds = generate_flow(FlowSpec(n_events=4_000, n_accounts=30, target_live=300, seed=5))
+    parts = [cmds[k:k + 1_000] for k in range(0, 4_000, 1_000)]
+    ex, twin = _funded(exchange_cls, 30), _funded(exchange_cls, 30)
+    expected = [twin.process(M, part).events for part in parts]
+
+    held = ex.process(M, parts[0])  # kept unread while the others run
+    for part, events in zip(parts[1:3], expected[1:3]):
+        assert ex.process(M, part).events == events  # built, then dropped: storage is spare
+    last = ex.process(M, parts[3])
+
+    assert held.events == expected[0] and last.events == expected[3]
+    assert sum(len(e) for e in expected) > 4_000
+    ex.check_integrity()
+
+
+
     cmds = np.zeros(3, perpcore.COMMAND_DTYPE)
     cmds[0] = (perpcore.Op.AMEND, 0, 0, 0, 0, 1, ALICE, 0, 5)
     cmds[1] = (perpcore.Op.PLACE, 0, 0, 0, 4, 1, ALICE, 500_000, 5)
