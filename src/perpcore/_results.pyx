@@ -168,8 +168,7 @@ cdef class SubmitResult(CallResult):
 
     def __init__(self, code, events=(), order_id=0, int64_t filled=0, int64_t resting=0,
                  int64_t expired=0, int64_t lock_qq=0, int64_t size=0):
-        self.code = code
-        self._events = events
+        CallResult.__init__(self, code, events)
         self.order_id = order_id
         self.filled = filled
         self.resting = resting
@@ -186,8 +185,7 @@ cdef class WithdrawalResult(CallResult):
     _fields = CallResult._fields + ("withdrawal_id", "due_at")
 
     def __init__(self, code, events=(), withdrawal_id=0, due_at=0):
-        self.code = code
-        self._events = events
+        CallResult.__init__(self, code, events)
         self.withdrawal_id = withdrawal_id
         self.due_at = due_at
 
