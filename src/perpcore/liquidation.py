@@ -26,7 +26,11 @@ which is one atomic call of the exchange. It owns:
 - **ADL**: a position left with negative equity that the fund's whole balance cannot cover is
   closed against opposite positions at its bankruptcy price (clamped to [0, 1e6]), most profitable
   and most levered first: score = (unrealized PnL / |open notional|) × (notional at the mark /
-  equity), highest first, ties by account id; only counterparties with positive equity.
+  equity), highest first, ties by account id; only counterparties with positive equity, and each
+  takes over only as many lots as leave it solvent (its position margin covers the loss it
+  realises, and its equity stays non-negative): like dYdX skipping a counterparty whose update
+  would fail, so ADL never turns a solvent account's position into bad debt. What nobody can take
+  stays open.
 - **final deleveraging** while a market resolves: its book takes reduce-only orders only, so no
   new liquidity will come for a liquidatable position the book could not close. Its whole
   remainder is deleveraged at once against the same ranking: at the mark when its equity is not
@@ -44,7 +48,9 @@ import heapq
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from perpcore._margin import bankruptcy_price_ppm, fillable_price_ppm, liquidation_price_ppm
+from perpcore._margin import (
+    apply_fill, bankruptcy_price_ppm, fillable_price_ppm, liquidation_price_ppm, unrealized_pnl_qq,
+)
 from perpcore.book_types import PRICE_SCALE_PPM, Side
 from perpcore.codes import Code
 from perpcore.events import (
@@ -350,22 +356,50 @@ class Liquidator:
         queue = block.adl_queue.get(key)
         if queue is None:  # ranked once per block and side, then consumed in order
             queue = block.adl_queue[key] = self._adl_ranking(market, size)[::-1]
-        while left and queue:
-            counterparty = queue[-1]
+        for counterparty in reversed(queue):  # highest ranked first
+            if not left:
+                break
             held = ex.position(counterparty, market).size
             if counterparty == account or held == 0 or (held > 0) == (size > 0):
-                queue.pop()
                 continue
-            q = min(left, abs(held))
-            block.events.extend(ex._liquidation_deleverage(market, account, counterparty, q,
-                                                           price))
-            block.events.append(DeleveragingFilled(market, account, counterparty, q, price))
-            left -= q
-            if q == abs(held):
-                queue.pop()
+            # what it cannot take at this price it may still take at another account's
+            q = self._absorbable(market, counterparty, min(left, abs(held)), price)
+            if q:
+                block.events.extend(ex._liquidation_deleverage(market, account, counterparty, q,
+                                                               price))
+                block.events.append(DeleveragingFilled(market, account, counterparty, q, price))
+                left -= q
+        queue[:] = [c for c in queue if ex.position(c, market).size]  # the flat are used up
         if left < abs(size):
             block.deleveraged.append((market, account))
         return abs(size) - left
+
+    def _absorbable(self, market: str, counterparty: int, offered: int, price: int) -> int:
+        """How many of ``offered`` contracts (in whole lots, or all of them) the counterparty can
+        take over at ``price`` and stay solvent: its position margin (with its unsettled funding,
+        settled first) covers the PnL the trade realises, and its equity at the mark stays
+        non-negative. The loss grows with the size taken, so the largest such size is found by
+        bisection."""
+        ex = self.ex
+        p, v = ex.position(counterparty, market), ex.margin(counterparty, market)
+        cash, mark = v.collateral_qq + v.unsettled_funding_qq, ex.mark(market)
+        fill = 1 if p.size < 0 else -1  # it trades back toward flat
+
+        def solvent(q: int) -> bool:
+            size, on, realized = apply_fill(p.size, p.open_notional_qq, fill * q, price)
+            return cash + realized >= 0 and cash + realized + unrealized_pnl_qq(size, on, mark) >= 0
+
+        if solvent(offered):
+            return offered
+        lot = ex.book(market).lot
+        lo, hi = 0, offered // lot  # in lots: lo is solvent (taking nothing always is)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if solvent(mid * lot):
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo * lot
 
     def _adl_ranking(self, market: str, size: int) -> list[int]:
         """Positions opposite to ``size`` with positive equity, most profitable × most levered

@@ -2,15 +2,16 @@
 on the native exchange and the reference: after every block conservation and every invariant of
 the exchange hold; only accounts at or below maintenance when the block began are liquidated, each
 at most once per market; no cap is exceeded (account notional, insurance draws, liquidation fee);
-ADL runs only when the fund could not cover the deficit; and a position left with negative equity
-is one the fund can still cover, or one whose liquidation was deferred."""
+ADL runs only when the fund could not cover the deficit; ADL never makes bad debt; and a position
+left with negative equity is one the fund can still cover, one whose liquidation was deferred, or
+one no opposite position could take over and stay solvent."""
 
 from collections import defaultdict
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from perpcore import Code, RiskTier, Side
+from perpcore import Code, RiskTier, Side, apply_fill, bankruptcy_price_ppm
 
 M = "M"
 USDC = 1_000_000
@@ -46,11 +47,61 @@ def test_liquidation_blocks_keep_every_promise(exchange_cls, risk, deposits, ord
         ex.set_mark(M, mark)
         oid = _submit_all(ex, quotes, oid)  # fresh liquidity around the shock
         before = {a: ex.margin(a, M) for a in ACCOUNTS}
+        fund = ex.insurance_fund(M)
         block = ex.liquidate(now)
         ex.check_integrity()
-        _check_block(ex, risk, mark, before, block)
+        _check_block(ex, risk, mark, before, fund, block)
         for kind in {e.kind for e in block.events if e.kind.startswith(("liq", "ins", "del"))}:
             event(kind)
+
+
+def _deleveraging_price(ex, account, events, risk):
+    """The price the account's deleveraging used: its fills' price, or with none the price it
+    would have used (the mark unless its equity is negative, then its bankruptcy price)."""
+    prices = {e.price_ppm for e in events if e.kind == "deleveraging_filled" and e.account == account}
+    assert len(prices) <= 1
+    if prices:
+        return prices.pop()
+    p, v = ex.position(account, M), ex.margin(account, M)
+    if v.equity_qq >= 0:
+        return ex.mark(M)
+    price = bankruptcy_price_ppm(p.size, abs(p.size), ex.mark(M), v.equity_qq, risk.mmf_ppm)
+    return min(max(price, 0), ONE)
+
+
+def _fund_when_finished(account, events, fund_before):
+    """The insurance fund as the account's liquidation finished (the fund events report it)."""
+    fund = fund_before
+    for e in events:
+        if e.kind in ("insurance_drawn", "insurance_credited"):
+            fund = e.fund_qq
+        elif e.kind == "liquidation_finished" and e.account == account:
+            return fund
+    raise AssertionError(f"{account} was not liquidated")
+
+
+def _could_take_over(ex, account, events, risk):
+    """Opposite positions with positive equity that could take over one more contract of the
+    account's position at its deleveraging price and stay solvent; those the block touched after
+    the account's liquidation are left out, since their state then is not the one it met."""
+    finished = max(i for i, e in enumerate(events)
+                   if e.kind == "liquidation_finished" and e.account == account)
+    later = {getattr(e, name) for e in events[finished + 1:]
+             for name in ("account", "counterparty") if hasattr(e, name)}
+    price = _deleveraging_price(ex, account, events, risk)
+    long = ex.position(account, M).size > 0
+    return [a for a in ACCOUNTS if a not in later and ex.position(a, M).size
+            and (ex.position(a, M).size > 0) != long and ex.margin(a, M).equity_qq > 0
+            and _solvent_after_one_more(ex, a, price)]
+
+
+def _solvent_after_one_more(ex, account, price):
+    """Whether the account could take over one more contract against its position at ``price``
+    with its position margin covering the realised PnL and its equity staying non-negative."""
+    p, v = ex.position(account, M), ex.margin(account, M)
+    cash = v.collateral_qq + v.unsettled_funding_qq
+    size, on, realized = apply_fill(p.size, p.open_notional_qq, 1 if p.size < 0 else -1, price)
+    return cash + realized >= 0 and cash + realized + size * ex.mark(M) - on >= 0
 
 
 def _funded_market(exchange_cls, risk, deposits, fund):
@@ -73,7 +124,7 @@ def _submit_all(ex, orders, oid):
     return oid
 
 
-def _check_block(ex, risk, mark, before, block):
+def _check_block(ex, risk, mark, before, fund_before, block):
     started = [e for e in block.events if e.kind == "liquidation_started"]
     accounts = [e.account for e in started]
     assert len(accounts) == len(set(accounts)), "one liquidation per position per block"
@@ -94,8 +145,9 @@ def _check_block(ex, risk, mark, before, block):
             fund = e.fund_qq
         elif e.kind == "liquidation_deferred":
             deferred.add(e.account)
-        elif e.kind == "deleveraging_filled":
-            assert before[e.account].equity_qq < 0 or ex.margin(e.account, M).equity_qq >= 0
+        elif e.kind == "deleveraging_filled":  # solvent after, or nobody could take the rest
+            assert (before[e.account].equity_qq < 0 or ex.margin(e.account, M).equity_qq >= 0
+                    or not _could_take_over(ex, e.account, block.events, risk)), e
     for e in block.events:
         if e.kind == "liquidation_filled":
             credits = [c for c in block.events if c.kind == "insurance_credited"
@@ -114,9 +166,12 @@ def _check_block(ex, risk, mark, before, block):
         assert account not in deferred
     for account in ACCOUNTS:
         v = ex.margin(account, M)
-        if ex.position(account, M).size and v.equity_qq < 0:
-            assert (-v.equity_qq <= ex.insurance_fund(M) or account in deferred
-                    or account not in accounts), account
+        if ex.position(account, M).size and v.equity_qq < 0 and account in accounts:
+            # the fund could cover it when its turn came, or it waits for the book, or nobody
+            # can take it over
+            assert (-v.equity_qq <= _fund_when_finished(account, block.events, fund_before)
+                    or account in deferred
+                    or not _could_take_over(ex, account, block.events, risk)), account
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -128,8 +183,9 @@ def _check_block(ex, risk, mark, before, block):
 def test_a_resolving_market_settles_liquidated_losses_by_final_deleveraging(
         exchange_cls, risk, deposits, orders, shock, fund, outcome, window, quotes):
     """While a market resolves (reduce-only: no new liquidity), a liquidated position its book
-    cannot close is deleveraged whole, so resolving blocks never add bad debt, and a position is
-    left open after its liquidation only when no opposite position with positive equity remains."""
+    cannot close is deleveraged, so resolving blocks never add bad debt, and a position is left
+    open after its liquidation only when no opposite position with positive equity could take one
+    more lot at the deleveraging price and stay solvent."""
     ex = _funded_market(exchange_cls, risk, deposits, fund)
     _submit_all(ex, orders + quotes, 1)
     ex.set_mark(M, shock)
@@ -146,10 +202,7 @@ def test_a_resolving_market_settles_liquidated_losses_by_final_deleveraging(
             if e.kind == "liquidation_started":
                 assert before[e.account].liquidatable
             if e.kind == "liquidation_finished" and e.remaining:
-                long = ex.position(e.account, M).size > 0
-                assert not [a for a in ACCOUNTS if ex.position(a, M).size
-                            and (ex.position(a, M).size > 0) != long
-                            and ex.margin(a, M).equity_qq > 0], e
+                assert not _could_take_over(ex, e.account, block.events, risk), e
     ex.resolve(M, window + 2)
     ex.settle(M, window + 2)
     ex.check_integrity()
