@@ -377,6 +377,40 @@ def test_a_resolving_market_deleverages_at_bankruptcy_when_the_fund_cannot_cover
     ex.check_integrity()
 
 
+def test_final_deleveraging_gives_a_counterparty_no_more_than_it_can_pay_for(exchange_cls):
+    # Tick 0.01. D sells 2 at 0.01, lifting A's bid at 0.26 and B's at 0.14; C sells 3 at 0.01,
+    # one to A's bid at 0.01 and two resting, which D buys back. A is long 2 (open notional
+    # 0.27), B long 1 at 0.14, C short 3 at 0.01. The mark falls to 0.02 and the market resolves:
+    # the book is empty and both longs are under water, so both are deleveraged against C at their
+    # bankruptcy prices. B's 1 at 0.1255 costs C 0.1155, and C's margin above its initial
+    # requirement goes back to C, leaving 0.216 USDC; A's first contract at 0.121 costs C 0.111.
+    # A second would cost C another 0.111 out of the 0.105 it has left, the rest bad debt: A keeps
+    # it.
+    a, b, c, d = 1, 2, 3, 4
+    ex = exchange_cls()
+    ex.add_market(M, tick_ppm=10_000, risk=tier(taker_fee_ppm=500), mark_ppm=500_000)
+    for account in (a, b, c, d):
+        ex.deposit(account, 20 * USDC)
+    for oid, (account, side, price, size) in enumerate(
+            [(a, BUY, 10_000, 1), (a, BUY, 260_000, 1), (b, BUY, 140_000, 1),
+             (d, SELL, 10_000, 2), (c, SELL, 10_000, 3), (d, BUY, 10_000, 2)], start=1):
+        assert ex.submit(M, oid, account, side, price, size).ok
+    assert [ex.position(x, M).size for x in (a, b, c, d)] == [2, 1, -3, 0]
+    ex.set_mark(M, 20_000)
+    ex.begin_resolution(M, 0, 1, 1)
+
+    block = ex.liquidate(1)
+
+    assert [(e.account, e.counterparty, e.size, e.price_ppm)
+            for e in kinds(block, "deleveraging_filled")] == [(b, c, 1, 125_500),
+                                                               (a, c, 1, 121_000)]
+    assert [(e.account, e.remaining) for e in kinds(block, "liquidation_finished")] == [(b, 0),
+                                                                                        (a, 1)]
+    assert ex.margin(c, M).collateral_qq == 105_000 and ex.margin(c, M).equity_qq == 95_000
+    assert ex.bad_debt(M) == 0
+    ex.check_integrity()
+
+
 def test_a_short_is_liquidated_when_the_probability_rises(exchange_cls):
     ex = exchange_cls()
     ex.add_market(M, tick_ppm=1000, risk=tier(), mark_ppm=500_000)
