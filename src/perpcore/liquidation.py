@@ -138,6 +138,8 @@ class _Block:
     notional: dict[int, int] = field(default_factory=dict)  # account -> notional closed
     drawn: dict[str, int] = field(default_factory=dict)  # market -> insurance paid out
     adl_queue: dict[tuple[str, bool], list[int]] = field(default_factory=dict)  # (market, longs)
+    # (market, counterparty) -> the price at which it could not take another lot this block
+    adl_refused: dict[tuple[str, int], int] = field(default_factory=dict)
     candidates: int = 0
 
 
@@ -356,20 +358,30 @@ class Liquidator:
         queue = block.adl_queue.get(key)
         if queue is None:  # ranked once per block and side, then consumed in order
             queue = block.adl_queue[key] = self._adl_ranking(market, size)[::-1]
-        for counterparty in reversed(queue):  # highest ranked first
+        for i in range(len(queue) - 1, -1, -1):  # highest ranked first
             if not left:
                 break
-            held = ex.position(counterparty, market).size
-            if counterparty == account or held == 0 or (held > 0) == (size > 0):
+            counterparty = queue[i]
+            refused = block.adl_refused.get((market, counterparty))
+            # one that could not take a lot at a price as good for it is not asked again; at a
+            # better price (another account's) it may take some
+            if counterparty == account or refused is not None and (
+                    price >= refused if size > 0 else price <= refused):
                 continue
-            # what it cannot take at this price it may still take at another account's
-            q = self._absorbable(market, counterparty, min(left, abs(held)), price)
+            held = ex.position(counterparty, market).size
+            if held == 0 or (held > 0) == (size > 0):
+                continue
+            offered = min(left, abs(held))
+            q = self._absorbable(market, counterparty, offered, price)
             if q:
                 block.events.extend(ex._liquidation_deleverage(market, account, counterparty, q,
                                                                price))
                 block.events.append(DeleveragingFilled(market, account, counterparty, q, price))
                 left -= q
-        queue[:] = [c for c in queue if ex.position(c, market).size]  # the flat are used up
+            if q < offered:
+                block.adl_refused[(market, counterparty)] = price
+        while queue and not ex.position(queue[-1], market).size:  # the top ones used up
+            queue.pop()
         if left < abs(size):
             block.deleveraged.append((market, account))
         return abs(size) - left
