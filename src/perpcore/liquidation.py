@@ -129,6 +129,19 @@ class _Index:
         return due
 
 
+def _most_lots(limit: int, lot: int, fits) -> int:
+    """The largest whole number of lots, at most ``limit`` contracts, for which ``fits(contracts)``
+    holds, by bisection: ``fits`` must hold for 0 and, once false, stay false for larger sizes."""
+    lo, hi = 0, limit // lot  # in lots: fits(lo lots) holds
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(mid * lot):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo * lot
+
+
 @dataclass(slots=True)
 class _Block:
     events: list[Event] = field(default_factory=list)
@@ -289,14 +302,7 @@ class Liquidator:
 
             allowed = self._drawable(block, market)
             if -delta(want) > allowed:  # cut to what the fund may pay this block
-                lo, hi = 0, want // book.lot  # in lots; delta(lo lots) is within the allowance
-                while lo < hi:
-                    mid = (lo + hi + 1) // 2
-                    if -delta(mid * book.lot) <= allowed:
-                        lo = mid
-                    else:
-                        hi = mid - 1
-                want = lo * book.lot
+                want = _most_lots(want, book.lot, lambda q: -delta(q) <= allowed)
                 if want < book.min_size:
                     code = Code.LIQUIDATION_DEFERRED_INSURANCE_CAP
                     break
@@ -403,15 +409,7 @@ class Liquidator:
 
         if solvent(offered):
             return offered
-        lot = ex.book(market).lot
-        lo, hi = 0, offered // lot  # in lots: lo is solvent (taking nothing always is)
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if solvent(mid * lot):
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo * lot
+        return _most_lots(offered, ex.book(market).lot, solvent)
 
     def _adl_ranking(self, market: str, size: int) -> list[int]:
         """Positions opposite to ``size`` with positive equity, most profitable × most levered
