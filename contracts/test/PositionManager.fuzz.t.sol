@@ -10,8 +10,6 @@ import {SystemFixture} from "./utils/SystemFixture.sol";
 
 /// @notice Fuzzed round trips through the PositionManager, and the vault hooks it relies on.
 contract PositionManagerFuzzTest is SystemFixture {
-    uint256 internal constant CASH = 1_000e6;
-
     function setUp() public override {
         super.setUp();
         _fund(alice, CASH);

@@ -7,8 +7,6 @@ import {SystemFixture} from "./utils/SystemFixture.sol";
 
 /// @notice Settlement at the resolution value, exit mode, liquidation and deleverage fills (a batch's gas: the gas test).
 contract PositionManagerLifecycleTest is SystemFixture {
-    uint256 internal constant CASH = 1_000e6;
-
     function setUp() public override {
         super.setUp();
         _fund(alice, CASH);

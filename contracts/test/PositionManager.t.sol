@@ -15,8 +15,6 @@ import {SystemFixture} from "./utils/SystemFixture.sol";
 /// @notice executeTrade: signatures, sequence, fees, PnL, open interest, margin; applyFundingIndex and funding on
 /// touch; the margin oracle; pausing.
 contract PositionManagerTest is SystemFixture {
-    uint256 internal constant CASH = 1_000e6;
-
     function setUp() public override {
         super.setUp();
         _fund(alice, CASH);

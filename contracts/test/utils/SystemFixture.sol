@@ -32,6 +32,7 @@ abstract contract SystemFixture is Test {
     uint32 internal constant M2 = 2;
     int64 internal constant MID = 500_000;
     uint256 internal constant ENGINE_KEY = 0xE17E;
+    uint256 internal constant CASH = 1_000e6; // what a test's traders deposit (1,000 USDC)
 
     MockUSDC internal usdc;
     CollateralVault internal vault;
