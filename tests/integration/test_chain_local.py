@@ -13,7 +13,6 @@ from perpcore.chain import (
     ChainStartError,
     ContractRevert,
     DeployParams,
-    InProcessChain,
     LocalChain,
     decode_revert,
     deploy_system,
@@ -37,11 +36,10 @@ from perpcore.errors import ChainError, InvalidInput, PerpcoreError
 DELAY_S = 3600
 
 
-@pytest.fixture(params=["anvil", "in-process"])
-def chain(request):
+@pytest.fixture
+def chain(make_chain):
     """A running local chain (chain id 999, Cancun), stopped after the test."""
-    node = LocalChain(request.getfixturevalue("anvil_path")) if request.param == "anvil" else InProcessChain()
-    with node as running:
+    with make_chain() as running:
         yield running
 
 

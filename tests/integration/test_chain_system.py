@@ -12,8 +12,6 @@ from perpcore import RiskTier
 from perpcore.chain import (
     BatchSigner,
     DeployParams,
-    InProcessChain,
-    LocalChain,
     deploy_system,
     fund,
     list_market,
@@ -39,11 +37,10 @@ TIER = RiskTier(base_imf_ppm=100_000, mmf_ppm=50_000, taker_fee_ppm=500, maker_f
 ENGINE = BatchSigner(bytes.fromhex("e17e" * 16))
 
 
-@pytest.fixture(scope="module", params=["anvil", "in-process"])
-def chain(request):
+@pytest.fixture(scope="module")
+def chain(make_chain):
     """One running chain per kind for the module; each test deploys its own system on it."""
-    node = LocalChain(request.getfixturevalue("anvil_path")) if request.param == "anvil" else InProcessChain()
-    with node as running:
+    with make_chain() as running:
         yield running
 
 
