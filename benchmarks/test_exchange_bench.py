@@ -19,7 +19,7 @@ import pytest
 
 from perpcore import Exchange, OrderBook
 from perpcore.bench import (
-    BENCH_MARKET, call_plan, funded_exchange, latency_percentiles_ns, run_calls,
+    BENCH_MARKET, call_plan, funded_exchange, latency_percentiles_ns, run_batch, run_calls,
 )
 from perpcore.reference import ReferenceExchange
 from perpcore.workload import FlowSpec, generate_flow
@@ -59,7 +59,7 @@ def bare_book(cmds):
     return {
         "per_call": len(cmds) / _best_seconds(
             run_calls, lambda: call_plan(OrderBook(tick_ppm=1000), cmds)),
-        "batch": len(cmds) / _best_seconds(lambda b: b.process(cmds),
+        "batch": len(cmds) / _best_seconds(lambda b: run_batch(b, cmds),
                                            lambda: OrderBook(tick_ppm=1000)),
         "latency_ns": {"p50": p50, "p99": p99, "p99.9": p999},
         "state_hash": book.state_hash(),
@@ -107,7 +107,7 @@ def test_book_batch(benchmark, cmds, bare_book):
         books.append(OrderBook(tick_ppm=1000))
         return (books[-1], cmds), {}
 
-    benchmark.pedantic(lambda b, c: b.process(c), setup=setup, rounds=3, iterations=1)
+    benchmark.pedantic(run_batch, setup=setup, rounds=3, iterations=1)
     benchmark.extra_info["events_per_s"] = len(cmds) / benchmark.stats.stats.min
     assert books[-1].state_hash() == bare_book["state_hash"]
 
@@ -143,10 +143,9 @@ def test_exchange_submit_batch(benchmark, cmds, bare_book, final_states, impl):
 
     def setup():
         exchanges.append(_exchange(IMPLEMENTATIONS[impl], cmds))
-        return (exchanges[-1], cmds), {}
+        return (exchanges[-1], cmds), {"market": BENCH_MARKET}
 
-    benchmark.pedantic(lambda ex, c: ex.process(BENCH_MARKET, c), setup=setup,
-                       rounds=ROUNDS[impl], iterations=1)
+    benchmark.pedantic(run_batch, setup=setup, rounds=ROUNDS[impl], iterations=1)
     _record(benchmark, len(cmds), bare_book["batch"])
     ex = exchanges[-1]
     assert ex.book(BENCH_MARKET).state_hash() == bare_book["state_hash"]
